@@ -1,0 +1,3 @@
+"""API routes of the air defense inbox, stream and webhook subscriptions."""
+
+urlpatterns = []

@@ -1,0 +1,34 @@
+"""The one error format of the API: DRF's own (`{"field": ["message"]}` for bad input,
+`{"detail": "message"}` otherwise), extended to the domain's exceptions so none of them is a 500."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .geometry import GeometryError
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, GeometryError):
+        exc = exceptions.ValidationError({exc.field: [str(exc)]})
+    elif isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, ConcurrentTransition):
+        exc = Conflict("Someone else changed this at the same moment; reload and try again.")
+    elif isinstance(exc, TransitionNotAllowed):
+        exc = Conflict(str(exc) or "This transition is not allowed in the current state.")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(response.data, list):
+        response.data = {"detail": response.data}
+    return Response(response.data, status=response.status_code, headers=dict(response.items()))

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AirspaceConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "airspace"
+    verbose_name = "Airspace: registry, zones, tracks, air defense"

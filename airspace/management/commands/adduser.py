@@ -1,0 +1,29 @@
+"""Create a user (or update one) in one of the service's roles."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from airspace import roles
+from airspace.services import add_user_with_role
+
+
+class Command(BaseCommand):
+    help = "Create a user with a role. An operator joins (or founds) the --organization it flies for."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--role", required=True, choices=roles.ROLES)
+        parser.add_argument("--password", required=True)
+        parser.add_argument("--organization", help="operator organization name (operators only)")
+        parser.add_argument("--email", default="")
+
+    def handle(self, *args, username, role, password, organization, email, **options):
+        if len(password) < 8:
+            raise CommandError("The password must have at least 8 characters.")
+        try:
+            _, created = add_user_with_role(
+                username=username, role=role, password=password, organization=organization, email=email
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        where = f" for {organization or username}" if role == roles.OPERATOR else ""
+        self.stdout.write(f"{'Created' if created else 'Updated'} {role} {username}{where}.")

@@ -1,0 +1,75 @@
+"""Air defense notifications: written as an outbox row in the caller's transaction, then handed
+to the `air_defense` Celery queue once that transaction commits."""
+
+import logging
+
+from django.db import transaction
+
+from .models import AirDefenseNotification
+
+logger = logging.getLogger(__name__)
+
+
+def permit_payload(permit):
+    """Everything a C2 system needs about a permit, without calling back."""
+    aircraft = permit.aircraft
+    return {
+        "permit": {
+            "id": permit.pk,
+            "reference": permit.reference,
+            "state": permit.state,
+            "purpose": permit.purpose,
+            "operator": permit.operator.name,
+            "aircraft": {
+                "serial_number": aircraft.serial_number,
+                "remote_id": aircraft.remote_id,
+                "manufacturer": aircraft.manufacturer,
+                "model": aircraft.model,
+            },
+            "area": permit.area,
+            "radius_m": permit.radius_m,
+            "boundary": permit.boundary,
+            "min_altitude_m": permit.min_altitude_m,
+            "max_altitude_m": permit.max_altitude_m,
+            "starts_at": permit.starts_at.isoformat(),
+            "ends_at": permit.ends_at.isoformat(),
+            "decision_reason": permit.decision_reason,
+        }
+    }
+
+
+PERMIT_KIND_SEVERITY = {
+    AirDefenseNotification.Kind.PERMIT_APPROVED: AirDefenseNotification.Severity.INFO,
+    AirDefenseNotification.Kind.PERMIT_ACTIVATED: AirDefenseNotification.Severity.INFO,
+    AirDefenseNotification.Kind.PERMIT_COMPLETED: AirDefenseNotification.Severity.INFO,
+    AirDefenseNotification.Kind.PERMIT_CANCELLED: AirDefenseNotification.Severity.INFO,
+    # A revoked flight may still be airborne: air defense must look at it.
+    AirDefenseNotification.Kind.PERMIT_REVOKED: AirDefenseNotification.Severity.WARNING,
+}
+
+
+def notify_permit_change(permit, kind):
+    """Record that a permit changed in the friendly picture. Call inside the transition's transaction."""
+    return record_notification(
+        kind=kind, severity=PERMIT_KIND_SEVERITY[kind], payload=permit_payload(permit), permit=permit
+    )
+
+
+def record_notification(*, kind, severity, payload, permit=None, track=None):
+    """Write the outbox row now and queue its delivery for after the surrounding transaction commits."""
+    notification = AirDefenseNotification.objects.create(
+        kind=kind, severity=severity, payload=payload, permit=permit, track=track
+    )
+    transaction.on_commit(lambda: enqueue_delivery(notification.pk))
+    return notification
+
+
+def enqueue_delivery(notification_id):
+    """Hand a notification to the air_defense queue. If the broker is down the row stays
+    undelivered and the periodic sweep sends it later, so a failure here is only logged."""
+    from .tasks import deliver_notification
+
+    try:
+        deliver_notification.delay(str(notification_id))
+    except Exception:
+        logger.exception("Could not queue notification %s; the sweep will retry it", notification_id)

@@ -1,0 +1,83 @@
+"""API serializers for the registry and zones, and the volume validation that permits share."""
+
+from django.db import transaction
+from rest_framework import serializers
+
+from .geometry import GeometryError, parse_area, validate_altitude_band
+from .models import Aircraft, RestrictedZone
+
+
+class VolumeSerializerMixin(serializers.Serializer):
+    """`area` (GeoJSON Polygon, or Point with `radius_m`) and an altitude band, validated by the
+    geometry module; fills `boundary`, the polygon footprint, on the validated data."""
+
+    area = serializers.JSONField()
+    radius_m = serializers.FloatField(required=False, allow_null=True)
+    min_altitude_m = serializers.FloatField()
+    max_altitude_m = serializers.FloatField()
+
+    altitude_ceiling_m = None
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        instance = getattr(self, "instance", None)
+
+        def current(name):
+            if name in attrs:
+                return attrs[name]
+            return getattr(instance, name, None)
+
+        errors = {}
+        if "area" in attrs or "radius_m" in attrs or instance is None:
+            try:
+                area = parse_area(current("area"), current("radius_m"))
+            except GeometryError as exc:
+                errors[exc.field] = [str(exc)]
+            else:
+                attrs["area"] = area.geojson
+                attrs["radius_m"] = area.radius_m
+                attrs["boundary"] = area.boundary_geojson
+        try:
+            validate_altitude_band(
+                current("min_altitude_m"), current("max_altitude_m"), ceiling_m=self.altitude_ceiling_m
+            )
+        except GeometryError as exc:
+            errors.setdefault(exc.field, []).append(str(exc))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class AircraftSerializer(serializers.ModelSerializer):
+    operator = serializers.StringRelatedField(read_only=True)
+    mtow_kg = serializers.DecimalField(max_digits=7, decimal_places=3, min_value=0.001, max_value=1000)
+
+    class Meta:
+        model = Aircraft
+        fields = [
+            "id", "operator", "serial_number", "remote_id", "manufacturer", "model",
+            "category", "mtow_kg", "status", "created_at",
+        ]
+        read_only_fields = ["id", "operator", "status", "created_at"]
+
+    def validate_serial_number(self, value):
+        return value.strip().upper()
+
+    def validate_remote_id(self, value):
+        return value.strip().upper()
+
+
+class RestrictedZoneSerializer(VolumeSerializerMixin, serializers.ModelSerializer):
+    min_altitude_m = serializers.FloatField(required=False, default=0)
+
+    class Meta:
+        model = RestrictedZone
+        fields = [
+            "id", "name", "kind", "description", "area", "radius_m", "min_altitude_m",
+            "max_altitude_m", "active", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    @transaction.atomic
+    def save(self, **kwargs):
+        return super().save(**kwargs)

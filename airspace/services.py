@@ -1,0 +1,64 @@
+"""What people do to the registry and zones, one function per act."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from . import roles
+from .api_errors import Conflict
+from .models import Aircraft
+
+
+def _change_aircraft_status(*, aircraft_id, officer, transition_name, past_tense):
+    if not roles.is_command_staff(officer):
+        raise PermissionDenied(f"Only command staff may {transition_name} aircraft.")
+    with transaction.atomic():
+        aircraft = Aircraft.objects.select_for_update().get(pk=aircraft_id)
+        transition = getattr(aircraft, transition_name)
+        if not can_proceed(transition):
+            raise Conflict(f"An aircraft that is {aircraft.status} cannot be {past_tense} now.")
+        transition()
+        aircraft.status_changed_at = timezone.now()
+        aircraft.status_changed_by = officer
+        aircraft.save()
+    return aircraft
+
+
+def verify_aircraft(*, aircraft_id, officer):
+    """Command staff checked the drone: it may now be named in a permit."""
+    return _change_aircraft_status(aircraft_id=aircraft_id, officer=officer, transition_name="verify", past_tense="verified")
+
+
+def suspend_aircraft(*, aircraft_id, officer):
+    """Ground a drone: no new permits, and any flight of it is treated as unauthorized."""
+    return _change_aircraft_status(aircraft_id=aircraft_id, officer=officer, transition_name="suspend", past_tense="suspended")
+
+
+def add_user_with_role(*, username, role, password, organization=None, email=""):
+    """Create (or update) a user in a role. An operator joins the operator organization named
+    `organization` (founded if new; the username when none is given). Returns (user, created)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from .models import Operator, OperatorMembership, Sensor
+
+    if role not in roles.ROLES:
+        raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(roles.ROLES)}.")
+    if organization and role != roles.OPERATOR:
+        raise ValueError("An organization is only for the operator role.")
+    with transaction.atomic():
+        user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
+        user.set_password(password)
+        user.save()
+        group_names = [roles.ROLE_GROUPS[role]]
+        if role == roles.SENIOR_OFFICER:
+            group_names.append(roles.ROLE_GROUPS[roles.COMMAND_STAFF])
+        for group_name in group_names:
+            user.groups.add(Group.objects.get_or_create(name=group_name)[0])
+        if role == roles.OPERATOR:
+            operator, _ = Operator.objects.get_or_create(name=organization or username)
+            OperatorMembership.objects.update_or_create(user=user, defaults={"operator": operator})
+        if role == roles.SENSOR:
+            Sensor.objects.get_or_create(user=user, defaults={"name": username})
+    return user, created

@@ -1,0 +1,3 @@
+"""API routes of sensor reports and tracks."""
+
+urlpatterns = []

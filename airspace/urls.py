@@ -1,0 +1,14 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from . import api
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("aircraft", api.AircraftViewSet, basename="aircraft")
+router.register("zones", api.RestrictedZoneViewSet, basename="zone")
+
+urlpatterns = [
+    path("auth/token/", api.obtain_token, name="obtain-token"),
+    path("", include(router.urls)),
+]

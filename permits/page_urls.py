@@ -1,0 +1,3 @@
+"""Browser pages of permits: the operator's applications and the staff review queue."""
+
+urlpatterns = []

@@ -1,0 +1,124 @@
+"""Shared fixtures: users of every role, API clients signed in as them, aircraft and zones.
+
+Each area's own fixtures live in tests/fixtures_<area>.py and are registered below."""
+
+import itertools
+
+import pytest
+from rest_framework.test import APIClient
+
+from airspace import roles
+from airspace.geometry import parse_area
+from airspace.models import Aircraft, RestrictedZone
+from airspace.services import add_user_with_role
+
+pytest_plugins = []
+
+_numbers = itertools.count(1)
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role, username=None, organization=None):
+        username = username or f"{role}{next(_numbers)}"
+        user, _ = add_user_with_role(username=username, role=role, password=PASSWORD, organization=organization)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def operator_user(make_user):
+    return make_user(roles.OPERATOR, organization="Alpha Aerial")
+
+
+@pytest.fixture
+def other_operator_user(make_user):
+    return make_user(roles.OPERATOR, organization="Bravo Survey")
+
+
+@pytest.fixture
+def officer(make_user):
+    return make_user(roles.COMMAND_STAFF)
+
+
+@pytest.fixture
+def senior_officer(make_user):
+    return make_user(roles.SENIOR_OFFICER)
+
+
+@pytest.fixture
+def air_defense_user(make_user):
+    return make_user(roles.AIR_DEFENSE)
+
+
+@pytest.fixture
+def sensor_user(make_user):
+    return make_user(roles.SENSOR)
+
+
+@pytest.fixture
+def client_for():
+    """An API client authenticated with the user's token, as machines and scripts call the API."""
+
+    def make(user):
+        from rest_framework.authtoken.models import Token
+
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_aircraft(db):
+    def make(operator, status=Aircraft.Status.REGISTERED, **fields):
+        number = next(_numbers)
+        aircraft = Aircraft.objects.create(
+            operator=operator,
+            serial_number=fields.pop("serial_number", f"SN-{number:05d}"),
+            remote_id=fields.pop("remote_id", f"RID-{number:05d}"),
+            manufacturer=fields.pop("manufacturer", "DJI"),
+            model=fields.pop("model", "Mavic 3"),
+            category=fields.pop("category", Aircraft.Category.MULTIROTOR),
+            mtow_kg=fields.pop("mtow_kg", "0.9"),
+            **fields,
+        )
+        if status == Aircraft.Status.REGISTERED:
+            aircraft.verify()
+            aircraft.save()
+        elif status == Aircraft.Status.SUSPENDED:
+            aircraft.suspend()
+            aircraft.save()
+        return aircraft
+
+    return make
+
+
+def square(lon, lat, half_side_deg=0.005):
+    """A closed GeoJSON square centred on lon/lat."""
+    d = half_side_deg
+    return {
+        "type": "Polygon",
+        "coordinates": [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]],
+    }
+
+
+@pytest.fixture
+def make_zone(db):
+    def make(name=None, kind=RestrictedZone.Kind.PROHIBITED, area=None, radius_m=None, min_altitude_m=0, max_altitude_m=3000):
+        parsed = parse_area(area or square(44.39, 33.31), radius_m)
+        return RestrictedZone.objects.create(
+            name=name or f"Zone {next(_numbers)}",
+            kind=kind,
+            area=parsed.geojson,
+            radius_m=parsed.radius_m,
+            boundary=parsed.boundary_geojson,
+            min_altitude_m=min_altitude_m,
+            max_altitude_m=max_altitude_m,
+        )
+
+    return make

@@ -1,0 +1,53 @@
+"""The adduser management command creates users in each role."""
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from airspace import roles
+from airspace.models import Operator, Sensor
+
+
+@pytest.mark.django_db
+def test_operator_founds_then_joins_organization():
+    call_command("adduser", "ana", "--role", "operator", "--password", "secret-pass-1", "--organization", "Sky Media")
+    call_command("adduser", "ben", "--role", "operator", "--password", "secret-pass-2", "--organization", "Sky Media")
+    operator = Operator.objects.get(name="Sky Media")
+    assert sorted(m.user.username for m in operator.memberships.all()) == ["ana", "ben"]
+    user = authenticate(username="ana", password="secret-pass-1")
+    assert user is not None and roles.roles_of(user) == {roles.OPERATOR}
+
+
+@pytest.mark.django_db
+def test_senior_officer_is_also_command_staff():
+    call_command("adduser", "colonel", "--role", "senior_officer", "--password", "secret-pass-1")
+    user = authenticate(username="colonel", password="secret-pass-1")
+    assert roles.is_senior_officer(user) and roles.is_command_staff(user)
+
+
+@pytest.mark.django_db
+def test_sensor_gets_a_sensor_record():
+    call_command("adduser", "radar-north", "--role", "sensor", "--password", "secret-pass-1")
+    assert Sensor.objects.get(name="radar-north").user.username == "radar-north"
+
+
+@pytest.mark.django_db
+def test_rerun_updates_password_without_duplicating():
+    call_command("adduser", "dan", "--role", "air_defense", "--password", "first-password")
+    call_command("adduser", "dan", "--role", "air_defense", "--password", "second-password")
+    assert authenticate(username="dan", password="second-password") is not None
+    assert authenticate(username="dan", password="first-password") is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["eve", "--role", "pilot", "--password", "secret-pass-1"],
+        ["eve", "--role", "command_staff", "--password", "secret-pass-1", "--organization", "X"],
+        ["eve", "--role", "operator", "--password", "short"],
+    ],
+)
+def test_bad_arguments_fail_clearly(args):
+    with pytest.raises((CommandError, SystemExit)):
+        call_command("adduser", *args)
