@@ -38,7 +38,9 @@ def obtain_token(request):
     return Response({"token": token.key})
 
 
-class AircraftViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AircraftViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Operators register and see their own aircraft; command staff see all and verify or suspend."""
 
     serializer_class = AircraftSerializer

@@ -5,7 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 
 class Operator(models.Model):
@@ -34,7 +34,7 @@ class OperatorMembership(models.Model):
         return f"{self.user} @ {self.operator}"
 
 
-class Aircraft(models.Model):
+class Aircraft(FSMModelMixin, models.Model):
     class Category(models.TextChoices):
         MULTIROTOR = "multirotor", "Multirotor"
         FIXED_WING = "fixed_wing", "Fixed wing"
@@ -193,6 +193,9 @@ class PositionReport(models.Model):
     class Meta:
         indexes = [models.Index(fields=["track", "observed_at"])]
 
+    def __str__(self):
+        return f"{self.sensor_track_id} at {self.observed_at:%Y-%m-%d %H:%M:%S} ({self.classification})"
+
 
 class AirDefenseNotification(models.Model):
     """The outbox: written in the same transaction as the change it reports, delivered after commit."""
@@ -230,7 +233,9 @@ class AirDefenseNotification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["delivered_at"], name="notification_undelivered", condition=models.Q(delivered_at=None))
+            models.Index(
+                fields=["delivered_at"], name="notification_undelivered", condition=models.Q(delivered_at=None)
+            )
         ]
 
     def __str__(self):
@@ -258,7 +263,9 @@ class WebhookDelivery(models.Model):
         FAILED = "failed"
 
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
-    notification = models.ForeignKey(AirDefenseNotification, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    notification = models.ForeignKey(
+        AirDefenseNotification, on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
@@ -271,3 +278,6 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["subscription", "notification"], name="one_delivery_per_subscription")
         ]
+
+    def __str__(self):
+        return f"{self.notification_id} -> {self.subscription} ({self.status})"

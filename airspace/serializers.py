@@ -1,5 +1,7 @@
 """API serializers for the registry and zones, and the volume validation that permits share."""
 
+from decimal import Decimal
+
 from django.db import transaction
 from rest_framework import serializers
 
@@ -50,13 +52,23 @@ class VolumeSerializerMixin(serializers.Serializer):
 
 class AircraftSerializer(serializers.ModelSerializer):
     operator = serializers.StringRelatedField(read_only=True)
-    mtow_kg = serializers.DecimalField(max_digits=7, decimal_places=3, min_value=0.001, max_value=1000)
+    mtow_kg = serializers.DecimalField(
+        max_digits=7, decimal_places=3, min_value=Decimal("0.001"), max_value=Decimal("1000")
+    )
 
     class Meta:
         model = Aircraft
         fields = [
-            "id", "operator", "serial_number", "remote_id", "manufacturer", "model",
-            "category", "mtow_kg", "status", "created_at",
+            "id",
+            "operator",
+            "serial_number",
+            "remote_id",
+            "manufacturer",
+            "model",
+            "category",
+            "mtow_kg",
+            "status",
+            "created_at",
         ]
         read_only_fields = ["id", "operator", "status", "created_at"]
 
@@ -73,8 +85,17 @@ class RestrictedZoneSerializer(VolumeSerializerMixin, serializers.ModelSerialize
     class Meta:
         model = RestrictedZone
         fields = [
-            "id", "name", "kind", "description", "area", "radius_m", "min_altitude_m",
-            "max_altitude_m", "active", "created_at", "updated_at",
+            "id",
+            "name",
+            "kind",
+            "description",
+            "area",
+            "radius_m",
+            "min_altitude_m",
+            "max_altitude_m",
+            "active",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
 

@@ -27,12 +27,16 @@ def _change_aircraft_status(*, aircraft_id, officer, transition_name, past_tense
 
 def verify_aircraft(*, aircraft_id, officer):
     """Command staff checked the drone: it may now be named in a permit."""
-    return _change_aircraft_status(aircraft_id=aircraft_id, officer=officer, transition_name="verify", past_tense="verified")
+    return _change_aircraft_status(
+        aircraft_id=aircraft_id, officer=officer, transition_name="verify", past_tense="verified"
+    )
 
 
 def suspend_aircraft(*, aircraft_id, officer):
     """Ground a drone: no new permits, and any flight of it is treated as unauthorized."""
-    return _change_aircraft_status(aircraft_id=aircraft_id, officer=officer, transition_name="suspend", past_tense="suspended")
+    return _change_aircraft_status(
+        aircraft_id=aircraft_id, officer=officer, transition_name="suspend", past_tense="suspended"
+    )
 
 
 def add_user_with_role(*, username, role, password, organization=None, email=""):

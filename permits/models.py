@@ -52,7 +52,11 @@ def new_reference():
 
 
 def is_owner(permit, user):
-    return roles.is_operator(user) and roles.operator_of(user) is not None and roles.operator_of(user).pk == permit.operator_id
+    return (
+        roles.is_operator(user)
+        and roles.operator_of(user) is not None
+        and roles.operator_of(user).pk == permit.operator_id
+    )
 
 
 def is_staff_not_applicant(permit, user):
@@ -186,7 +190,9 @@ class PermitTransitionLog(models.Model):
     transition = models.CharField(max_length=30)
     from_state = models.CharField(max_length=20, choices=State.choices)
     to_state = models.CharField(max_length=20, choices=State.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.TextField(blank=True)
     at = models.DateTimeField(default=timezone.now)
 

@@ -103,13 +103,17 @@ def square(lon, lat, half_side_deg=0.005):
     d = half_side_deg
     return {
         "type": "Polygon",
-        "coordinates": [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]],
+        "coordinates": [
+            [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+        ],
     }
 
 
 @pytest.fixture
 def make_zone(db):
-    def make(name=None, kind=RestrictedZone.Kind.PROHIBITED, area=None, radius_m=None, min_altitude_m=0, max_altitude_m=3000):
+    def make(
+        name=None, kind=RestrictedZone.Kind.PROHIBITED, area=None, radius_m=None, min_altitude_m=0, max_altitude_m=3000
+    ):
         parsed = parse_area(area or square(44.39, 33.31), radius_m)
         return RestrictedZone.objects.create(
             name=name or f"Zone {next(_numbers)}",

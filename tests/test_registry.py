@@ -111,12 +111,16 @@ def test_token_endpoint(client_for, operator_user):
     from tests.conftest import PASSWORD
 
     anonymous = client_for(None)
-    response = anonymous.post("/api/v1/auth/token/", {"username": operator_user.username, "password": PASSWORD}, format="json")
+    response = anonymous.post(
+        "/api/v1/auth/token/", {"username": operator_user.username, "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     anonymous.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert anonymous.get("/api/v1/aircraft/").status_code == 200
-    wrong = client_for(None).post("/api/v1/auth/token/", {"username": operator_user.username, "password": "nope"}, format="json")
+    wrong = client_for(None).post(
+        "/api/v1/auth/token/", {"username": operator_user.username, "password": "nope"}, format="json"
+    )
     assert wrong.status_code == 400
     assert "password" in wrong.json()
     assert client_for(None).post("/api/v1/auth/token/", {}, format="json").json().keys() == {"username", "password"}

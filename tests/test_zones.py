@@ -20,8 +20,14 @@ def test_staff_create_polygon_zone(client_for, officer):
 
 @pytest.mark.django_db
 def test_staff_create_circle_zone(client_for, officer):
-    zone = {"name": "Airport", "kind": "restricted", "area": {"type": "Point", "coordinates": [44.2346, 33.2625]},
-            "radius_m": 8000, "min_altitude_m": 0, "max_altitude_m": 3000}
+    zone = {
+        "name": "Airport",
+        "kind": "restricted",
+        "area": {"type": "Point", "coordinates": [44.2346, 33.2625]},
+        "radius_m": 8000,
+        "min_altitude_m": 0,
+        "max_altitude_m": 3000,
+    }
     response = client_for(officer).post("/api/v1/zones/", zone, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["radius_m"] == 8000
@@ -40,8 +46,19 @@ def test_everyone_reads_but_only_staff_write(client_for, make_user, make_zone, r
 @pytest.mark.parametrize(
     "change, field",
     [
-        ({"area": {"type": "Polygon", "coordinates": [[[44.0, 33.0], [44.1, 33.0], [44.1, 33.1], [44.0, 33.1]]]}}, "area"),
-        ({"area": {"type": "Polygon", "coordinates": [[[44.0, 33.0], [44.1, 33.1], [44.1, 33.0], [44.0, 33.1], [44.0, 33.0]]]}}, "area"),
+        (
+            {"area": {"type": "Polygon", "coordinates": [[[44.0, 33.0], [44.1, 33.0], [44.1, 33.1], [44.0, 33.1]]]}},
+            "area",
+        ),
+        (
+            {
+                "area": {
+                    "type": "Polygon",
+                    "coordinates": [[[44.0, 33.0], [44.1, 33.1], [44.1, 33.0], [44.0, 33.1], [44.0, 33.0]]],
+                }
+            },
+            "area",
+        ),
         ({"area": {"type": "Point", "coordinates": [44.0, 33.0]}}, "radius_m"),
         ({"area": {"type": "Point", "coordinates": [44.0, 95.0]}, "radius_m": 500}, "area"),
         ({"area": "somewhere"}, "area"),

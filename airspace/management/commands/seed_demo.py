@@ -108,6 +108,8 @@ class Command(BaseCommand):
                     "max_altitude_m": max_alt,
                 },
             )
-        self.stdout.write(self.style.SUCCESS("\nDemo data loaded. Sign in with any of these (password: %s):" % DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS(f"\nDemo data loaded. Sign in with any of these (password: {DEMO_PASSWORD}):")
+        )
         for username, role, organization in DEMO_USERS:
             self.stdout.write(f"  {username:<11} {role}{f' ({organization})' if organization else ''}")

@@ -1,0 +1,211 @@
+"""The one geometry module: parse, validate and normalize GeoJSON areas (polygons and circles),
+altitude bands, and the metre-based helpers the spatial checks need. Shapely 2 and pyproj only."""
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import shapely
+from pyproj import Geod, Transformer
+from shapely.geometry import Polygon
+
+GEOD = Geod(ellps="WGS84")
+
+MIN_AREA_M2 = 100.0
+MAX_AREA_M2 = 10_000.0 * 1_000_000  # 10,000 km²
+MIN_RADIUS_M = 10.0
+MAX_RADIUS_M = 50_000.0
+CIRCLE_VERTICES = 64
+COORDINATE_DECIMALS = 7  # about 1 cm
+
+
+class GeometryError(ValueError):
+    """Bad area or altitude input. `field` is the API field to report; the message is for a person."""
+
+    def __init__(self, message: str, field: str = "area"):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Area:
+    geojson: dict
+    radius_m: float | None
+    polygon: Polygon = field(compare=False)
+
+    @property
+    def boundary_geojson(self) -> dict:
+        return _polygon_geojson(self.polygon)
+
+    @cached_property
+    def area_m2(self) -> float:
+        area, _ = GEOD.geometry_area_perimeter(self.polygon)
+        return abs(area)
+
+
+def _polygon_geojson(polygon: Polygon) -> dict:
+    return {"type": "Polygon", "coordinates": [[list(p) for p in polygon.exterior.coords]]}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _position(value, where: str) -> tuple[float, float]:
+    if not isinstance(value, list | tuple) or len(value) not in (2, 3):
+        raise GeometryError(f"{where} must be a [longitude, latitude] pair.")
+    lon, lat = value[0], value[1]
+    if not _is_number(lon) or not _is_number(lat):
+        raise GeometryError(f"{where} must contain numbers, got {value!r}.")
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise GeometryError(f"{where} must contain finite numbers, got {value!r}.")
+    if not -180 <= lon <= 180:
+        raise GeometryError(f"{where}: longitude {lon} is outside -180..180.")
+    if not -90 <= lat <= 90:
+        raise GeometryError(f"{where}: latitude {lat} is outside -90..90.")
+    return round(float(lon), COORDINATE_DECIMALS), round(float(lat), COORDINATE_DECIMALS)
+
+
+def _check_size(polygon: Polygon) -> None:
+    area, _ = GEOD.geometry_area_perimeter(polygon)
+    area = abs(area)
+    if area < MIN_AREA_M2:
+        raise GeometryError(f"The area is {area:.0f} m², smaller than the minimum of {MIN_AREA_M2:.0f} m².")
+    if area > MAX_AREA_M2:
+        raise GeometryError(
+            f"The area is {area / 1e6:,.0f} km², larger than the maximum of {MAX_AREA_M2 / 1e6:,.0f} km²."
+        )
+
+
+def _parse_polygon(coordinates) -> Polygon:
+    if not isinstance(coordinates, list) or not coordinates:
+        raise GeometryError("A Polygon's coordinates must be a list of rings.")
+    if len(coordinates) > 1:
+        raise GeometryError("Polygons with holes are not supported: give only the outer ring.")
+    ring = coordinates[0]
+    if not isinstance(ring, list):
+        raise GeometryError("A Polygon ring must be a list of [longitude, latitude] positions.")
+    if len(ring) < 4:
+        raise GeometryError("A Polygon ring needs at least 4 positions (a triangle, closed).")
+    positions = [_position(p, f"Position {i}") for i, p in enumerate(ring)]
+    if positions[0] != positions[-1]:
+        raise GeometryError("The ring is not closed: its last position must repeat the first.")
+    if len(set(positions)) < 3:
+        raise GeometryError("The ring needs at least 3 distinct positions.")
+    lons = [lon for lon, _ in positions]
+    if max(lons) - min(lons) > 180:
+        raise GeometryError("Areas crossing the antimeridian (180° longitude) are not supported.")
+    polygon = Polygon(positions)
+    if polygon.area == 0:
+        raise GeometryError("The ring encloses no area (its positions are on one line).")
+    if not polygon.is_valid:
+        raise GeometryError(f"The ring is not a simple polygon: {shapely.validation.explain_validity(polygon)}.")
+    return shapely.orient_polygons(polygon)
+
+
+def _parse_radius(radius_m) -> float:
+    if radius_m is None:
+        raise GeometryError("A Point area needs radius_m, the circle's radius in metres.", field="radius_m")
+    if not _is_number(radius_m) or not math.isfinite(radius_m):
+        raise GeometryError("radius_m must be a number of metres.", field="radius_m")
+    if not MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M:
+        raise GeometryError(
+            f"radius_m must be between {MIN_RADIUS_M:.0f} and {MAX_RADIUS_M:.0f} metres, got {radius_m}.",
+            field="radius_m",
+        )
+    return float(radius_m)
+
+
+def circle_polygon(lon: float, lat: float, radius_m: float, vertices: int = CIRCLE_VERTICES) -> Polygon:
+    """A geodesic circle: each vertex exactly radius_m from the centre on the WGS84 ellipsoid."""
+    azimuths = [360.0 * i / vertices for i in range(vertices)]
+    lons, lats, _ = GEOD.fwd([lon] * vertices, [lat] * vertices, azimuths, [radius_m] * vertices)
+    # Azimuths run clockwise; reverse for the counter-clockwise exterior ring of RFC 7946.
+    ring = [(round(x, COORDINATE_DECIMALS), round(y, COORDINATE_DECIMALS)) for x, y in zip(lons, lats, strict=True)]
+    ring.reverse()
+    return Polygon(ring)
+
+
+def parse_area(area, radius_m=None) -> Area:
+    """Validate and normalize a GeoJSON Polygon, or a Point with radius_m (a circle)."""
+    if not isinstance(area, dict):
+        raise GeometryError("The area must be a GeoJSON object: a Polygon, or a Point with radius_m.")
+    kind = area.get("type")
+    coordinates = area.get("coordinates")
+    if kind == "Polygon":
+        if radius_m is not None:
+            raise GeometryError("radius_m is only for a Point area (a circle), not a Polygon.", field="radius_m")
+        polygon = _parse_polygon(coordinates)
+        _check_size(polygon)
+        return Area(geojson=_polygon_geojson(polygon), radius_m=None, polygon=polygon)
+    if kind == "Point":
+        lon, lat = _position(coordinates, "The Point")
+        radius = _parse_radius(radius_m)
+        if abs(lat) > 85:
+            raise GeometryError("Circles within 5° of a pole are not supported.")
+        polygon = circle_polygon(lon, lat, radius)
+        return Area(geojson={"type": "Point", "coordinates": [lon, lat]}, radius_m=radius, polygon=polygon)
+    raise GeometryError(
+        f"Unsupported area type {kind!r}: give a GeoJSON Polygon, or a Point with radius_m for a circle."
+    )
+
+
+def area_from_stored(geojson: dict, radius_m: float | None, boundary: dict | None = None) -> Area:
+    """Rebuild an Area from values that were normalized when they were saved."""
+    if boundary is not None:
+        polygon = Polygon(boundary["coordinates"][0])
+    elif geojson["type"] == "Point":
+        polygon = circle_polygon(*geojson["coordinates"], radius_m)
+    else:
+        polygon = Polygon(geojson["coordinates"][0])
+    return Area(geojson=geojson, radius_m=radius_m, polygon=polygon)
+
+
+def polygon_from_boundary(boundary: dict) -> Polygon:
+    return Polygon(boundary["coordinates"][0])
+
+
+def validate_altitude_band(min_altitude_m, max_altitude_m, *, ceiling_m=None) -> None:
+    """An altitude band in metres above ground: 0 <= min < max (<= ceiling)."""
+    for name, value in (("min_altitude_m", min_altitude_m), ("max_altitude_m", max_altitude_m)):
+        if not _is_number(value) or not math.isfinite(value):
+            raise GeometryError(f"{name} must be a number of metres above ground.", field=name)
+    if min_altitude_m < 0:
+        raise GeometryError("min_altitude_m cannot be below ground (0).", field="min_altitude_m")
+    if max_altitude_m <= min_altitude_m:
+        raise GeometryError(
+            f"max_altitude_m ({max_altitude_m}) must be above min_altitude_m ({min_altitude_m}).",
+            field="max_altitude_m",
+        )
+    if ceiling_m is not None and max_altitude_m > ceiling_m:
+        raise GeometryError(f"max_altitude_m may be at most {ceiling_m:g} m.", field="max_altitude_m")
+
+
+def altitude_bands_overlap(a_min, a_max, b_min, b_max) -> bool:
+    """Closed intervals: bands that only touch do overlap."""
+    return a_min <= b_max and b_min <= a_max
+
+
+def _local_projection(polygon: Polygon):
+    centre = polygon.centroid
+    proj = f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m"
+    forward = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
+    backward = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
+    return forward, backward
+
+
+def buffer_metres(polygon: Polygon, metres: float) -> Polygon:
+    """Grow a lon/lat polygon by about `metres` on every side (local azimuthal equidistant projection)."""
+    if metres <= 0:
+        return polygon
+    forward, backward = _local_projection(polygon)
+    projected = shapely.transform(polygon, lambda xy: _apply(forward, xy))
+    grown = projected.buffer(metres, quad_segs=4)
+    return shapely.transform(grown, lambda xy: _apply(backward, xy))
+
+
+def _apply(transformer, xy):
+    import numpy as np
+
+    x, y = transformer.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
