@@ -96,10 +96,10 @@ def _parse_polygon(coordinates) -> Polygon:
     if max(lons) - min(lons) > 180:
         raise GeometryError("Areas crossing the antimeridian (180° longitude) are not supported.")
     polygon = Polygon(positions)
-    if polygon.area == 0:
+    if polygon.convex_hull.area == 0:
         raise GeometryError("The ring encloses no area (its positions are on one line).")
     if not polygon.is_valid:
-        raise GeometryError(f"The ring is not a simple polygon: {shapely.validation.explain_validity(polygon)}.")
+        raise GeometryError(f"The ring is not a simple polygon: {shapely.is_valid_reason(polygon)}.")
     return shapely.orient_polygons(polygon)
 
 
