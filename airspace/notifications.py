@@ -1,11 +1,14 @@
 """Air defense notifications: written as an outbox row in the caller's transaction, then handed
-to the `air_defense` Celery queue once that transaction commits."""
+to the `air_defense` Celery queue once that transaction commits (delivery: airspace/tasks.py,
+guarantees: docs/NOTIFICATIONS.md). Also what air defense does with them: acknowledge, subscribe."""
 
 import logging
+import secrets
 
 from django.db import transaction
+from django.utils import timezone
 
-from .models import AirDefenseNotification
+from .models import AirDefenseNotification, WebhookSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +76,33 @@ def enqueue_delivery(notification_id):
         deliver_notification.delay(str(notification_id))
     except Exception:
         logger.exception("Could not queue notification %s; the sweep will retry it", notification_id)
+
+
+def stream_message(notification):
+    """The one wire form of a notification: the live stream's `data:` and the webhook body."""
+    return {
+        "id": str(notification.id),
+        "kind": notification.kind,
+        "severity": notification.severity,
+        "created_at": notification.created_at.isoformat(),
+        "payload": notification.payload,
+    }
+
+
+def acknowledge_notification(*, notification_id, user):
+    """Air defense has seen it. Acknowledging again changes nothing: the first acknowledgement stands."""
+    AirDefenseNotification.objects.filter(pk=notification_id, acknowledged_at=None).update(
+        acknowledged_at=timezone.now(), acknowledged_by=user
+    )
+    return AirDefenseNotification.objects.select_related("acknowledged_by").get(pk=notification_id)
+
+
+def new_webhook_secret():
+    return secrets.token_urlsafe(32)
+
+
+def subscribe_webhook(*, name, url, user, secret="", active=True):
+    """A C2 system subscribes; without a secret of its own it gets a generated one (shown once)."""
+    return WebhookSubscription.objects.create(
+        name=name, url=url, secret=secret or new_webhook_secret(), active=active, created_by=user
+    )

@@ -102,3 +102,24 @@ class RestrictedZoneSerializer(VolumeSerializerMixin, serializers.ModelSerialize
     @transaction.atomic
     def save(self, **kwargs):
         return super().save(**kwargs)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with a time zone: a time without one is ambiguous across the sites we serve."""
+
+    default_error_messages = {"naive": "Give the time zone, e.g. 2026-11-24T14:00:00Z or +03:00."}
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and value.strip() and not _has_time_zone(value.strip()):
+            self.fail("naive")
+        return super().to_internal_value(value)
+
+
+def _has_time_zone(text):
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        parsed = parse_datetime(text)
+    except ValueError:
+        return True  # let DateTimeField report the format error
+    return parsed is None or parsed.tzinfo is not None

@@ -153,6 +153,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"NotificationKindEnum": "airspace.models.AirDefenseNotification.Kind"},
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -173,7 +174,33 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("air_defense"))
 CELERY_TASK_ROUTES = {"airspace.tasks.deliver_*": {"queue": "air_defense"}}
-CELERY_BEAT_SCHEDULE = {}  # filled in by airspace.tasks (see BEAT_SCHEDULE there)
+# The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
+# embedded demo (which has no broker), so both modes keep the same clock.
+NOTIFICATION_SWEEP_INTERVAL_S = env_float("NOTIFICATION_SWEEP_INTERVAL_S", 30)
+PERMIT_CLOCK_INTERVAL_S = env_float("PERMIT_CLOCK_INTERVAL_S", 15)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-undelivered-notifications": {
+        "task": "airspace.tasks.sweep_undelivered",
+        "schedule": NOTIFICATION_SWEEP_INTERVAL_S,
+    },
+    "activate-due-permits": {"task": "permits.tasks.activate_due_permits", "schedule": PERMIT_CLOCK_INTERVAL_S},
+    "complete-due-permits": {"task": "permits.tasks.complete_due_permits", "schedule": PERMIT_CLOCK_INTERVAL_S},
+    "expire-stale-applications": {
+        "task": "permits.tasks.expire_stale_applications",
+        "schedule": PERMIT_CLOCK_INTERVAL_S,
+    },
+}
+
+# --- Air defense delivery (docs/NOTIFICATIONS.md) -------------------------------------------
+# A notification (or webhook delivery) still undelivered this long after it was due is sent again
+# by the sweep; longer than a normal delivery takes, so the sweep rarely duplicates one in flight.
+NOTIFICATION_REDELIVER_AFTER_S = env_float("NOTIFICATION_REDELIVER_AFTER_S", 60)
+AIR_DEFENSE_STREAM_CHANNEL = os.environ.get("AIR_DEFENSE_STREAM_CHANNEL", "airspace:air-defense:notifications")
+AIR_DEFENSE_STREAM_HEARTBEAT_S = env_float("AIR_DEFENSE_STREAM_HEARTBEAT_S", 15)
+WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 5)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_BACKOFF_BASE_S = env_float("WEBHOOK_BACKOFF_BASE_S", 10)
+WEBHOOK_BACKOFF_MAX_S = env_float("WEBHOOK_BACKOFF_MAX_S", 3600)
 
 # --- Domain settings ------------------------------------------------------------------------
 PERMIT_MAX_DURATION = timedelta(hours=env_float("PERMIT_MAX_DURATION_HOURS", 24))

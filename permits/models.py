@@ -2,6 +2,7 @@
 the rules of who may make it and when are its `permission` and `conditions`."""
 
 import secrets
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from airspace import roles
-from airspace.models import Aircraft, Operator
+from airspace.models import Aircraft, Operator, RestrictedZone
 
 
 class State(models.TextChoices):
@@ -48,19 +49,27 @@ def new_reference():
     return f"FP-{timezone.now():%y%m%d}-" + "".join(secrets.choice(alphabet) for _ in range(5))
 
 
-# --- permissions: (permit, user) -> bool -------------------------------------------------------
+# --- permissions: (permit, user) -> bool. They say who may make a transition at all. ------------
 
 
 def is_owner(permit, user):
-    return (
-        roles.is_operator(user)
-        and roles.operator_of(user) is not None
-        and roles.operator_of(user).pk == permit.operator_id
-    )
+    operator = roles.operator_of(user)
+    return roles.is_operator(user) and operator is not None and operator.pk == permit.operator_id
 
 
 def is_staff_not_applicant(permit, user):
-    return roles.is_command_staff(user) and permit.created_by_id != getattr(user, "pk", None)
+    """Command staff, but never on an application they made or that their own organization made."""
+    if not roles.is_command_staff(user) or permit.created_by_id == user.pk:
+        return False
+    operator = roles.operator_of(user)
+    return operator is None or operator.pk != permit.operator_id
+
+
+def may_decide(permit, user):
+    """Deciding a volume that touches a restricted zone takes a senior officer."""
+    if not is_staff_not_applicant(permit, user):
+        return False
+    return roles.is_senior_officer(user) or not permit.restricted_zones
 
 
 def is_command_staff(permit, user):
@@ -71,11 +80,33 @@ def is_system(permit, user):
     return user is None
 
 
-# --- conditions: (permit) -> bool --------------------------------------------------------------
+# --- conditions: (permit) -> bool ---------------------------------------------------------------
 
 
 def window_not_ended(permit):
     return permit.ends_at > timezone.now()
+
+
+def is_submittable(permit):
+    return not permit.submission_problems()
+
+
+def enters_no_prohibited_zone(permit):
+    return not permit.prohibited_zones
+
+
+def window_problems(starts_at, ends_at, *, now=None):
+    """What is wrong with a permit window, as {field: message}; empty when it is fine."""
+    now = now or timezone.now()
+    problems = {}
+    if starts_at < now - settings.PERMIT_START_GRACE:
+        problems["starts_at"] = "The window must start in the future."
+    if ends_at <= starts_at:
+        problems["ends_at"] = "The window must end after it starts."
+    elif ends_at - starts_at > settings.PERMIT_MAX_DURATION:
+        hours = settings.PERMIT_MAX_DURATION.total_seconds() / 3600
+        problems["ends_at"] = f"The window may last at most {hours:g} hours."
+    return problems
 
 
 class FlightPermit(ConcurrentTransitionMixin, models.Model):
@@ -124,12 +155,57 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
     def parsed_area(self):
         from airspace.geometry import area_from_stored
 
-        return area_from_stored(self.area, self.radius_m)
+        return area_from_stored(self.area, self.radius_m, self.boundary)
+
+    def _touching(self, kind):
+        from airspace.selectors import zones_touching
+
+        return zones_touching(self.boundary, self.min_altitude_m, self.max_altitude_m, kind=kind)
+
+    @cached_property
+    def prohibited_zones(self):
+        return self._touching(RestrictedZone.Kind.PROHIBITED)
+
+    @cached_property
+    def restricted_zones(self):
+        return self._touching(RestrictedZone.Kind.RESTRICTED)
+
+    @property
+    def requires_senior_approval(self):
+        return bool(self.restricted_zones)
+
+    def submission_problems(self):
+        """Why this application may not be submitted (or approved) now, as {field: message}."""
+        problems = window_problems(self.starts_at, self.ends_at)
+        if self.aircraft.operator_id != self.operator_id:
+            problems["aircraft"] = "The aircraft belongs to another operator."
+        elif self.aircraft.status != Aircraft.Status.REGISTERED:
+            problems["aircraft"] = (
+                f"Aircraft {self.aircraft.serial_number} is {self.aircraft.get_status_display().lower()}, "
+                "not registered: it cannot fly under a permit."
+            )
+        if self.max_altitude_m > settings.PERMIT_MAX_ALTITUDE_M:
+            problems["max_altitude_m"] = f"Permits go up to {settings.PERMIT_MAX_ALTITUDE_M:g} m above ground."
+        if self.prohibited_zones:
+            names = ", ".join(zone.name for zone in self.prohibited_zones)
+            problems["area"] = f"The volume enters the prohibited zone {names}: no flight may be permitted there."
+        return problems
+
+    def forget_zones(self):
+        """Drop the cached zone checks after the volume changed."""
+        self.__dict__.pop("prohibited_zones", None)
+        self.__dict__.pop("restricted_zones", None)
 
     # --- transitions. Their bodies stay empty: the service functions in services.py record the
     # history and write the notification in the same transaction. ---------------------------------
 
-    @transition(field=state, source=[State.DRAFT, State.CHANGES_REQUESTED], target=State.SUBMITTED, permission=is_owner)
+    @transition(
+        field=state,
+        source=[State.DRAFT, State.CHANGES_REQUESTED],
+        target=State.SUBMITTED,
+        permission=is_owner,
+        conditions=[is_submittable],
+    )
     def submit(self, by=None):
         pass
 
@@ -137,7 +213,13 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
     def start_review(self, by=None):
         self.reviewer = by
 
-    @transition(field=state, source=State.UNDER_REVIEW, target=State.APPROVED, permission=is_staff_not_applicant)
+    @transition(
+        field=state,
+        source=State.UNDER_REVIEW,
+        target=State.APPROVED,
+        permission=may_decide,
+        conditions=[enters_no_prohibited_zone, window_not_ended],
+    )
     def approve(self, by=None, reason=""):
         self._decide(by, reason)
 

@@ -12,10 +12,16 @@ from airspace.geometry import parse_area
 from airspace.models import Aircraft, RestrictedZone
 from airspace.services import add_user_with_role
 
-pytest_plugins = []
+pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery"]
 
 _numbers = itertools.count(1)
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher is slow on purpose; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

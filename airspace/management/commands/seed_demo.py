@@ -108,8 +108,102 @@ class Command(BaseCommand):
                     "max_altitude_m": max_alt,
                 },
             )
+        _seed_demo_permits()
         self.stdout.write(
             self.style.SUCCESS(f"\nDemo data loaded. Sign in with any of these (password: {DEMO_PASSWORD}):")
         )
         for username, role, organization in DEMO_USERS:
             self.stdout.write(f"  {username:<11} {role}{f' ({organization})' if organization else ''}")
+
+
+# --- demo permits (permits area): made through the permit services, as people would ------------
+
+# (operator user, aircraft serial, purpose, description — also the key that keeps this idempotent,
+#  area, radius_m, band, starts in hours, lasts hours, state to drive it to)
+DEMO_PERMITS = [
+    (
+        "pilot",
+        "DJI-M3P-0001",
+        "media",
+        "Demo: wedding video over Al-Mansour",
+        {"type": "Point", "coordinates": [44.3300, 33.3100]},
+        400,
+        (0, 90),
+        20,
+        2,
+        "submitted",
+    ),
+    (
+        "pilot",
+        "DJI-M3P-0001",
+        "photography",
+        "Demo: Karrada riverbank photos (touches the river corridor: senior approval)",
+        {"type": "Point", "coordinates": [44.4200, 33.2880]},
+        400,
+        (0, 60),
+        26,
+        1,
+        "submitted",
+    ),
+    (
+        "surveyor",
+        "WING-EBX-0003",
+        "survey",
+        "Demo: Dora road survey",
+        _ring((44.3900, 33.2400), (44.4050, 33.2400), (44.4050, 33.2500), (44.3900, 33.2500)),
+        None,
+        (60, 150),
+        30,
+        4,
+        "under_review",
+    ),
+    (
+        "pilot",
+        "DJI-INS3-0002",
+        "inspection",
+        "Demo: Adhamiyah mast inspection",
+        {"type": "Point", "coordinates": [44.3600, 33.3700]},
+        250,
+        (0, 120),
+        2,
+        2,
+        "approved",
+    ),
+]
+
+
+def _seed_demo_permits():
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from permits import services
+    from permits.models import FlightPermit
+
+    users = get_user_model().objects
+    officer, senior = users.get(username="officer"), users.get(username="senior")
+    for username, serial, purpose, description, geometry, radius_m, band, starts_in, hours, state in DEMO_PERMITS:
+        if FlightPermit.objects.filter(description=description).exists():
+            continue
+        area = parse_area(geometry, radius_m)
+        starts_at = (timezone.now() + timedelta(hours=starts_in)).replace(minute=0, second=0, microsecond=0)
+        owner = users.get(username=username)
+        permit = services.create_permit(
+            user=owner,
+            aircraft=Aircraft.objects.get(serial_number=serial),
+            purpose=purpose,
+            description=description,
+            area=area.geojson,
+            radius_m=area.radius_m,
+            boundary=area.boundary_geojson,
+            min_altitude_m=band[0],
+            max_altitude_m=band[1],
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=hours),
+        )
+        services.submit_permit(permit_id=permit.pk, user=owner)
+        if state in ("under_review", "approved"):
+            services.start_review(permit_id=permit.pk, officer=officer)
+        if state == "approved":
+            services.approve_permit(permit_id=permit.pk, officer=senior, reason="Demo: clear of all zones.")

@@ -1,0 +1,85 @@
+"""Serializers of the air defense inbox and webhook subscriptions."""
+
+from django.core.validators import URLValidator
+from rest_framework import serializers
+
+from .models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    subscription_name = serializers.CharField(source="subscription.name", read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "subscription",
+            "subscription_name",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+        ]
+        read_only_fields = fields
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = AirDefenseNotification
+        fields = [
+            "id",
+            "kind",
+            "severity",
+            "payload",
+            "permit",
+            "track",
+            "created_at",
+            "delivered_at",
+            "delivery_attempts",
+            "acknowledged_at",
+            "acknowledged_by",
+        ]
+        read_only_fields = fields
+
+
+class NotificationDetailSerializer(NotificationSerializer):
+    """One notification with where it went: each webhook delivery and its outcome."""
+
+    webhook_deliveries = WebhookDeliverySerializer(many=True, read_only=True)
+
+    class Meta(NotificationSerializer.Meta):
+        fields = NotificationSerializer.Meta.fields + ["webhook_deliveries"]
+        read_only_fields = fields
+
+
+class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+    """`secret` is write-only: it is returned once, in the response that creates the subscription."""
+
+    url = serializers.URLField(
+        max_length=500, validators=[URLValidator(schemes=["http", "https"])], help_text="http(s) URL to POST to."
+    )
+    secret = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        min_length=16,
+        max_length=200,
+        help_text="HMAC key of the X-Airspace-Signature header; generated if omitted, shown only once.",
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "name", "url", "secret", "active", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class CreatedWebhookSubscriptionSerializer(serializers.ModelSerializer):
+    """The create response: the only time the secret is shown."""
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "name", "url", "secret", "active", "created_at"]
+        read_only_fields = fields

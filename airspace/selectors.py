@@ -1,0 +1,19 @@
+"""Reads shared across apps: which zones a 4D volume touches."""
+
+from .geometry import altitude_bands_overlap, polygon_from_boundary
+from .models import RestrictedZone
+
+
+def zones_touching(boundary, min_altitude_m, max_altitude_m, kind=None):
+    """Active zones whose area intersects the footprint and whose altitude band overlaps the band.
+    Zones are few (tens), so they are tested in memory rather than with a spatial database."""
+    footprint = polygon_from_boundary(boundary)
+    zones = RestrictedZone.objects.filter(active=True).order_by("name")
+    if kind:
+        zones = zones.filter(kind=kind)
+    return [
+        zone
+        for zone in zones
+        if altitude_bands_overlap(min_altitude_m, max_altitude_m, zone.min_altitude_m, zone.max_altitude_m)
+        and footprint.intersects(polygon_from_boundary(zone.boundary))
+    ]

@@ -1,0 +1,81 @@
+"""Permit API input and output: the shape of the data, nothing of the workflow."""
+
+from rest_framework import serializers
+
+from airspace import roles
+from airspace.models import Aircraft
+from airspace.serializers import AwareDateTimeField, VolumeSerializerMixin
+
+from .models import FlightPermit, PermitTransitionLog, window_problems
+from .services import available_transitions
+
+
+class OwnAircraftField(serializers.PrimaryKeyRelatedField):
+    default_error_messages = {
+        "does_not_exist": "No aircraft {pk_value} among yours: choose one of your own aircraft.",
+    }
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Aircraft.objects.filter(operator=roles.operator_of(request.user) if request else None)
+
+
+class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer):
+    aircraft = OwnAircraftField()
+    starts_at = AwareDateTimeField()
+    ends_at = AwareDateTimeField()
+    operator = serializers.StringRelatedField(read_only=True)
+    aircraft_serial_number = serializers.CharField(source="aircraft.serial_number", read_only=True)
+    reviewer = serializers.StringRelatedField(read_only=True)
+    decided_by = serializers.StringRelatedField(read_only=True)
+    available_transitions = serializers.SerializerMethodField()
+    requires_senior_approval = serializers.BooleanField(read_only=True)
+    zones = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FlightPermit
+        fields = [
+            "id", "reference", "state", "operator", "aircraft", "aircraft_serial_number", "purpose",
+            "description", "area", "radius_m", "min_altitude_m", "max_altitude_m", "starts_at", "ends_at",
+            "available_transitions", "reviewer", "decided_by", "decided_at", "decision_reason",
+            "requires_senior_approval", "zones", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "id", "reference", "state", "operator", "reviewer", "decided_by", "decided_at", "decision_reason",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+
+    altitude_ceiling_m = None  # the ceiling is a submission rule (settings.PERMIT_MAX_ALTITUDE_M)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        starts_at = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
+        ends_at = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
+        if "starts_at" in attrs or "ends_at" in attrs:
+            problems = window_problems(starts_at, ends_at)
+            if problems:
+                raise serializers.ValidationError(problems)
+        return attrs
+
+    def get_available_transitions(self, permit) -> list[str]:
+        request = self.context.get("request")
+        return available_transitions(permit, request.user) if request else []
+
+    def get_zones(self, permit) -> list[dict]:
+        touched = permit.prohibited_zones + permit.restricted_zones
+        return [{"id": zone.id, "name": zone.name, "kind": zone.kind} for zone in touched]
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class PermitTransitionLogSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PermitTransitionLog
+        fields = ["transition", "from_state", "to_state", "actor", "reason", "at"]
+
+    def get_actor(self, entry) -> str:
+        return entry.actor.username if entry.actor else "system"

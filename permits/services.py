@@ -1,0 +1,273 @@
+"""What people (and the clock) do to flight permits, one function per act.
+
+Each act locks the permit row, checks who may make it (403), whether the state allows it (409)
+and whether the application is acceptable (400), makes the model transition, records it in the
+history and, where air defense must know, writes the notification in the same transaction."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed, can_proceed
+
+from airspace import roles
+from airspace.models import AirDefenseNotification
+from airspace.notifications import notify_permit_change
+
+from .models import EDITABLE_STATES, UNDECIDED_STATES, FlightPermit, PermitTransitionLog, State, is_owner
+
+logger = logging.getLogger(__name__)
+
+Kind = AirDefenseNotification.Kind
+
+# The URL form of each transition a person may ask for.
+USER_TRANSITIONS = {
+    "submit": "submit",
+    "start-review": "start_review",
+    "approve": "approve",
+    "reject": "reject",
+    "request-changes": "request_changes",
+    "cancel": "cancel",
+    "revoke": "revoke",
+}
+TRANSITIONS_NEEDING_REASON = {"reject", "request_changes", "revoke"}
+
+DENIED = {
+    "submit": "Only the operator who owns this application may submit it.",
+    "start_review": "Only command staff who did not apply may review this application.",
+    "approve": "Only command staff who did not apply may approve this application.",
+    "reject": "Only command staff who did not apply may reject this application.",
+    "request_changes": "Only command staff who did not apply may request changes.",
+    "cancel": "Only the operator who owns this permit may cancel it.",
+    "revoke": "Only command staff may revoke a permit.",
+}
+
+
+def _permission_of(permit, transition_name):
+    """The `permission` callable declared on the model transition (the same for every source)."""
+    meta = getattr(permit, transition_name)._django_fsm
+    return next(iter(meta.transitions.values())).permission
+
+
+def available_transitions(permit, user):
+    """URL names of the transitions this user may make on this permit right now."""
+    names = {t.name for t in permit.get_available_user_state_transitions(user)}
+    return [url_name for url_name, name in USER_TRANSITIONS.items() if name in names]
+
+
+def _locked(permit_id):
+    return FlightPermit.objects.select_for_update(of=("self",)).select_related("aircraft", "operator").get(pk=permit_id)
+
+
+def _record(permit, transition_name, from_state, actor, reason=""):
+    PermitTransitionLog.objects.create(
+        permit=permit,
+        transition=transition_name,
+        from_state=from_state,
+        to_state=permit.state,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def _transition(*, permit_id, user, transition_name, reason="", notify=None):
+    """Make one transition for a person: permission, then state, then the application's content."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        permit = _locked(permit_id)
+        permission = _permission_of(permit, transition_name)
+        if not permission(permit, user):
+            if transition_name == "approve" and permit.restricted_zones and not roles.is_senior_officer(user):
+                names = ", ".join(zone.name for zone in permit.restricted_zones)
+                raise PermissionDenied(
+                    f"The volume touches the restricted zone {names}: a senior officer must approve."
+                )
+            raise PermissionDenied(DENIED[transition_name])
+        method = getattr(permit, transition_name)
+        if not can_proceed(method, check_conditions=False):
+            verb = transition_name.replace("_", " ")
+            raise TransitionNotAllowed(f"A permit that is {permit.get_state_display().lower()} cannot {verb}.")
+        if transition_name in TRANSITIONS_NEEDING_REASON and not reason:
+            raise ValidationError({"reason": "Give a reason: the operator and air defense will read it."})
+        if transition_name == "submit":
+            problems = permit.submission_problems()
+            if problems:
+                raise ValidationError(problems)
+        if transition_name == "approve" and permit.prohibited_zones:
+            names = ", ".join(zone.name for zone in permit.prohibited_zones)
+            raise ValidationError(
+                {"area": f"The volume now enters the prohibited zone {names}: it cannot be approved."}
+            )
+        if not can_proceed(method):
+            raise TransitionNotAllowed(f"This permit's window has ended: it can no longer {transition_name}.")
+        from_state = permit.state
+        if transition_name in ("submit", "start_review"):
+            method(by=user)
+        else:
+            method(by=user, reason=reason)
+        permit.save()
+        _record(permit, transition_name, from_state, user, reason)
+        kind = notify(from_state) if notify else None
+        if kind:
+            notify_permit_change(permit, kind)
+    logger.info("permit %s: %s -> %s by %s", permit.reference, from_state, permit.state, user)
+    return permit
+
+
+def submit_permit(*, permit_id, user):
+    return _transition(permit_id=permit_id, user=user, transition_name="submit")
+
+
+def start_review(*, permit_id, officer):
+    return _transition(permit_id=permit_id, user=officer, transition_name="start_review")
+
+
+def approve_permit(*, permit_id, officer, reason=""):
+    return _transition(
+        permit_id=permit_id,
+        user=officer,
+        transition_name="approve",
+        reason=reason,
+        notify=lambda _: Kind.PERMIT_APPROVED,
+    )
+
+
+def reject_permit(*, permit_id, officer, reason):
+    return _transition(permit_id=permit_id, user=officer, transition_name="reject", reason=reason)
+
+
+def request_changes(*, permit_id, officer, reason):
+    return _transition(permit_id=permit_id, user=officer, transition_name="request_changes", reason=reason)
+
+
+def cancel_permit(*, permit_id, user, reason=""):
+    # Air defense only tracks approved flights: cancelling an undecided application concerns nobody there.
+    return _transition(
+        permit_id=permit_id,
+        user=user,
+        transition_name="cancel",
+        reason=reason,
+        notify=lambda from_state: Kind.PERMIT_CANCELLED if from_state == State.APPROVED else None,
+    )
+
+
+def revoke_permit(*, permit_id, officer, reason):
+    return _transition(
+        permit_id=permit_id, user=officer, transition_name="revoke", reason=reason, notify=lambda _: Kind.PERMIT_REVOKED
+    )
+
+
+PERSON_TRANSITIONS = {
+    "submit": lambda permit_id, user, reason: submit_permit(permit_id=permit_id, user=user),
+    "start_review": lambda permit_id, user, reason: start_review(permit_id=permit_id, officer=user),
+    "approve": lambda permit_id, user, reason: approve_permit(permit_id=permit_id, officer=user, reason=reason),
+    "reject": lambda permit_id, user, reason: reject_permit(permit_id=permit_id, officer=user, reason=reason),
+    "request_changes": lambda permit_id, user, reason: request_changes(
+        permit_id=permit_id, officer=user, reason=reason
+    ),
+    "cancel": lambda permit_id, user, reason: cancel_permit(permit_id=permit_id, user=user, reason=reason),
+    "revoke": lambda permit_id, user, reason: revoke_permit(permit_id=permit_id, officer=user, reason=reason),
+}
+
+
+def make_transition(*, permit_id, user, transition_name, reason=""):
+    """Dispatch a transition asked for by name (the API and the pages use this)."""
+    return PERSON_TRANSITIONS[transition_name](permit_id, user, reason)
+
+
+# --- applications ---------------------------------------------------------------------------------
+
+
+def check_may_apply(user):
+    """Only operators apply; staff decide and may not create applications for anyone."""
+    if not roles.is_operator(user) or roles.operator_of(user) is None:
+        raise PermissionDenied("Only operators may apply for flight permits.")
+
+
+def check_may_edit(permit, user):
+    """The owner may edit, and only while the application is a draft or was sent back (else 409)."""
+    if not is_owner(permit, user):
+        raise PermissionDenied("Only the operator who owns this application may change it.")
+    if permit.state not in EDITABLE_STATES:
+        raise TransitionNotAllowed(
+            f"A permit that is {permit.get_state_display().lower()} cannot be edited: "
+            "only drafts and applications sent back for changes can."
+        )
+
+
+def create_permit(*, user, aircraft, **volume_and_details):
+    """An operator drafts an application for one of their aircraft."""
+    check_may_apply(user)
+    operator = roles.operator_of(user)
+    if aircraft.operator_id != operator.pk:
+        raise ValidationError({"aircraft": "Choose one of your own aircraft."})
+    return FlightPermit.objects.create(operator=operator, aircraft=aircraft, created_by=user, **volume_and_details)
+
+
+def update_permit(*, permit_id, user, **changes):
+    """The owner edits a draft, or an application sent back for changes."""
+    with transaction.atomic():
+        permit = _locked(permit_id)
+        check_may_edit(permit, user)
+        aircraft = changes.get("aircraft")
+        if aircraft is not None and aircraft.operator_id != permit.operator_id:
+            raise ValidationError({"aircraft": "Choose one of your own aircraft."})
+        for name, value in changes.items():
+            setattr(permit, name, value)
+        permit.forget_zones()
+        permit.save()
+    return permit
+
+
+# --- the clock (Celery beat) ----------------------------------------------------------------------
+
+
+def _system_transition(queryset, transition_name, notify_kind=None):
+    """Move every due permit, each in its own transaction; rows another process holds are skipped."""
+    moved = 0
+    for permit_id in list(queryset.values_list("pk", flat=True)):
+        with transaction.atomic():
+            permit = (
+                queryset.select_for_update(skip_locked=True, of=("self",))
+                .select_related("aircraft", "operator")
+                .filter(pk=permit_id)
+                .first()
+            )
+            if permit is None:
+                continue
+            from_state = permit.state
+            getattr(permit, transition_name)(by=None)
+            permit.save()
+            _record(permit, transition_name, from_state, None)
+            if notify_kind:
+                notify_permit_change(permit, notify_kind)
+            moved += 1
+        logger.info("permit %s: %s -> %s (system)", permit.reference, from_state, permit.state)
+    return moved
+
+
+def activate_due_permits(now=None):
+    """Approved permits whose window has started become active."""
+    now = now or timezone.now()
+    due = FlightPermit.objects.filter(state=State.APPROVED, starts_at__lte=now, ends_at__gt=now)
+    return _system_transition(due, "activate", Kind.PERMIT_ACTIVATED)
+
+
+def complete_due_permits(now=None):
+    """Active permits whose window has ended are completed; approved ones that never activated
+    (the clock was down for the whole window) are activated and completed so air defense hears both."""
+    now = now or timezone.now()
+    activate_due_permits(now)
+    _system_transition(
+        FlightPermit.objects.filter(state=State.APPROVED, ends_at__lte=now), "activate", Kind.PERMIT_ACTIVATED
+    )
+    due = FlightPermit.objects.filter(state=State.ACTIVE, ends_at__lte=now)
+    return _system_transition(due, "complete", Kind.PERMIT_COMPLETED)
+
+
+def expire_stale_applications(now=None):
+    """Applications nobody decided before their window started expire."""
+    now = now or timezone.now()
+    due = FlightPermit.objects.filter(state__in=UNDECIDED_STATES, starts_at__lte=now)
+    return _system_transition(due, "expire")
