@@ -5,8 +5,9 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import shapely
-from pyproj import Geod, Transformer
+from pyproj import Geod
 from shapely.geometry import Polygon
 
 GEOD = Geod(ellps="WGS84")
@@ -186,26 +187,23 @@ def altitude_bands_overlap(a_min, a_max, b_min, b_max) -> bool:
     return a_min <= b_max and b_min <= a_max
 
 
-def _local_projection(polygon: Polygon):
-    centre = polygon.centroid
-    proj = f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m"
-    forward = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
-    backward = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
-    return forward, backward
+METRES_PER_DEGREE_LAT = 111_320.0
 
 
 def buffer_metres(polygon: Polygon, metres: float) -> Polygon:
-    """Grow a lon/lat polygon by about `metres` on every side (local azimuthal equidistant projection)."""
+    """Grow a lon/lat polygon by about `metres` on every side. Uses a local equirectangular scaling
+    around the polygon's centre: for tolerances of metres to a few km the error is far below the
+    tolerance itself, and it is fast enough (~0.1 ms) to rebuild the classification index often."""
     if metres <= 0:
         return polygon
-    forward, backward = _local_projection(polygon)
-    projected = shapely.transform(polygon, lambda xy: _apply(forward, xy))
-    grown = projected.buffer(metres, quad_segs=4)
-    return shapely.transform(grown, lambda xy: _apply(backward, xy))
+    lon0, lat0 = polygon.centroid.x, polygon.centroid.y
+    x_scale = METRES_PER_DEGREE_LAT * math.cos(math.radians(lat0))
 
+    def to_metres(xy):
+        return np.column_stack([(xy[:, 0] - lon0) * x_scale, (xy[:, 1] - lat0) * METRES_PER_DEGREE_LAT])
 
-def _apply(transformer, xy):
-    import numpy as np
+    def to_degrees(xy):
+        return np.column_stack([xy[:, 0] / x_scale + lon0, xy[:, 1] / METRES_PER_DEGREE_LAT + lat0])
 
-    x, y = transformer.transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([x, y])
+    grown = shapely.transform(polygon, to_metres).buffer(metres, quad_segs=4)
+    return shapely.transform(grown, to_degrees)

@@ -106,3 +106,39 @@ def subscribe_webhook(*, name, url, user, secret="", active=True):
     return WebhookSubscription.objects.create(
         name=name, url=url, secret=secret or new_webhook_secret(), active=active, created_by=user
     )
+
+
+def track_payload(*, track, previous_classification, report, aircraft, permit_reference, zone):
+    """Everything air defense needs about a track that changed: where it is and who it belongs to."""
+    return {
+        "track": {
+            "id": track.pk,
+            "identity": track.identity,
+            "classification": track.classification,
+            "previous_classification": previous_classification or None,
+            "sensor": track.sensor.name if track.sensor else None,
+            "sensor_track_id": track.sensor_track_id,
+            "remote_id": track.remote_id or None,
+            "position": {
+                "lat": report["lat"],
+                "lon": report["lon"],
+                "altitude_m": report["altitude_m"],
+                "observed_at": report["observed_at"].isoformat(),
+            },
+            "speed_mps": report["speed_mps"],
+            "heading_deg": report["heading_deg"],
+            "first_seen_at": track.first_seen_at.isoformat(),
+        },
+        "aircraft": (
+            {
+                "serial_number": aircraft.serial_number,
+                "remote_id": aircraft.remote_id,
+                "status": aircraft.status,
+                "operator": aircraft.operator,
+            }
+            if aircraft
+            else None
+        ),
+        "permit": {"reference": permit_reference} if permit_reference else None,
+        "zone": {"name": zone.name, "kind": zone.kind} if zone else None,
+    }

@@ -210,6 +210,11 @@ TRACK_TOLERANCE_M = env_float("TRACK_TOLERANCE_M", 25)
 TRACK_ALTITUDE_TOLERANCE_M = env_float("TRACK_ALTITUDE_TOLERANCE_M", 10)
 TRACK_TIME_TOLERANCE_S = env_float("TRACK_TIME_TOLERANCE_S", 30)
 TRACK_REPORT_BATCH_MAX = env_int("TRACK_REPORT_BATCH_MAX", 1000)
+# A report stamped further ahead than this is a sensor with a wrong clock (400), one older than
+# TRACK_MAX_REPORT_AGE_H is refused as well; a track is "active" when seen in the last TRACK_ACTIVE_S.
+TRACK_MAX_CLOCK_SKEW_S = env_float("TRACK_MAX_CLOCK_SKEW_S", 120)
+TRACK_MAX_REPORT_AGE_H = env_float("TRACK_MAX_REPORT_AGE_H", 24)
+TRACK_ACTIVE_S = env_float("TRACK_ACTIVE_S", 60)
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
 

@@ -9,6 +9,7 @@ committed rows) and `@pytest.mark.worker`.
 import contextlib
 import json
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import kombu.pools
 import pytest
+import requests
 from django.conf import settings
 from django.test import override_settings
 
@@ -313,3 +315,47 @@ def webhook_receiver():
     yield start
     for receiver in receivers:
         receiver.close()
+
+
+# --- the live stream, read like a C2 client ----------------------------------------------
+
+
+class StreamReader:
+    """Reads a live SSE response in a thread and hands over complete events."""
+
+    def __init__(self, url, token):
+        self.response = requests.get(
+            url, headers={"Authorization": f"Token {token}", "Accept": "text/event-stream"}, stream=True, timeout=60
+        )
+        self.response.raise_for_status()
+        self.blocks = queue.Queue()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        block = []
+        try:
+            # chunk_size=1: hand over each line as it comes, not when 512 bytes have piled up.
+            for line in self.response.iter_lines(chunk_size=1, decode_unicode=True):
+                if line:
+                    block.append(line)
+                elif block:
+                    self.blocks.put("\n".join(block))
+                    block = []
+        except (requests.RequestException, AttributeError, ValueError):
+            pass  # closed by the test
+
+    def next_event(self, timeout=60):
+        """The next `id/event/data` event, skipping comments (connected, heartbeat)."""
+        while True:
+            block = self.blocks.get(timeout=timeout)
+            lines = [line for line in block.splitlines() if not line.startswith(":") and ": " in line]
+            fields = dict(line.split(": ", 1) for line in lines)
+            if "data" in fields:
+                return fields["id"], fields["event"], json.loads(fields["data"])
+
+    def wait_connected(self, timeout=30):
+        assert ": connected" in self.blocks.get(timeout=timeout)
+
+    def close(self):
+        self.response.close()

@@ -3,63 +3,19 @@ the live stream (read over HTTP from a live server) and a signed webhook; a fail
 retried until it succeeds."""
 
 import json
-import queue
-import threading
 
 import pytest
-import requests
 from rest_framework.authtoken.models import Token
 
 from airspace import webhooks
 from airspace.models import AirDefenseNotification, WebhookDelivery
 from airspace.notifications import subscribe_webhook
 from permits.models import State
-from tests.fixtures_celery import wait_for
+from tests.fixtures_celery import StreamReader, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 SECRET = "integration-test-secret-0123456789"
-
-
-class StreamReader:
-    """Reads a live SSE response in a thread and hands over complete events."""
-
-    def __init__(self, url, token):
-        self.response = requests.get(
-            url, headers={"Authorization": f"Token {token}", "Accept": "text/event-stream"}, stream=True, timeout=60
-        )
-        self.response.raise_for_status()
-        self.blocks = queue.Queue()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        block = []
-        try:
-            # chunk_size=1: hand over each line as it comes, not when 512 bytes have piled up.
-            for line in self.response.iter_lines(chunk_size=1, decode_unicode=True):
-                if line:
-                    block.append(line)
-                elif block:
-                    self.blocks.put("\n".join(block))
-                    block = []
-        except (requests.RequestException, AttributeError, ValueError):
-            pass  # closed by the test
-
-    def next_event(self, timeout=60):
-        """The next `id/event/data` event, skipping comments (connected, heartbeat)."""
-        while True:
-            block = self.blocks.get(timeout=timeout)
-            lines = [line for line in block.splitlines() if not line.startswith(":") and ": " in line]
-            fields = dict(line.split(": ", 1) for line in lines)
-            if "data" in fields:
-                return fields["id"], fields["event"], json.loads(fields["data"])
-
-    def wait_connected(self, timeout=30):
-        assert ": connected" in self.blocks.get(timeout=timeout)
-
-    def close(self):
-        self.response.close()
 
 
 def approve(client_for, senior_officer, permit):

@@ -1,0 +1,245 @@
+"""Reports -> classifications (DESIGN.md "Tracks and hostile classification").
+
+The permits in effect and the restricted zones live in an in-memory shapely 2 STRtree per process
+(`AirspaceIndex`), queried once per batch for all its points. The index is rebuilt when the
+airspace version — a fingerprint of the permits in effect and the zones, read from the database
+once per batch — changes, so every process sees an approval or revocation at its next batch.
+
+The rules, for a report with identifier X (its Remote ID, or an aircraft serial number) at time t:
+- `unregistered`: no identifier, or one the registry does not know;
+- `unauthorized`: a known aircraft that is not `registered` (pending, suspended), or a registered one
+  with no approved or active permit;
+- `authorized`: a registered aircraft with an approved or active permit whose window contains t and
+  whose volume contains the point (each with the configured tolerance);
+- `nonconforming`: a registered aircraft with an approved or active permit, but outside the volume or
+  the window of every one of them.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from django.conf import settings
+from django.db.models import Count, Max
+
+from permits.models import IN_EFFECT_STATES, FlightPermit
+
+from .geometry import buffer_metres, polygon_from_boundary
+from .models import Aircraft, Classification, RestrictedZone
+
+logger = logging.getLogger(__name__)
+
+# Classification codes of the vectorized arrays, in order of the Classification choices.
+AUTHORIZED, NONCONFORMING, UNAUTHORIZED, UNREGISTERED = range(4)
+CLASSIFICATIONS = (
+    Classification.AUTHORIZED,
+    Classification.NONCONFORMING,
+    Classification.UNAUTHORIZED,
+    Classification.UNREGISTERED,
+)
+NOTHING = -1
+
+
+def airspace_version():
+    """A fingerprint of what the index holds: it changes whenever a permit enters or leaves the
+    approved/active states (count and latest change) or any zone is created, edited, deactivated
+    or deleted. Two small aggregate queries, once per batch."""
+    permits = FlightPermit.objects.filter(state__in=IN_EFFECT_STATES).aggregate(
+        n=Count("pk"), changed=Max("updated_at")
+    )
+    zones = RestrictedZone.objects.aggregate(n=Count("pk"), changed=Max("updated_at"))
+    return (permits["n"], permits["changed"], zones["n"], zones["changed"])
+
+
+@dataclass(frozen=True)
+class PermitInEffect:
+    id: int
+    reference: str
+    aircraft_id: int
+
+
+@dataclass(frozen=True)
+class ZoneEntry:
+    id: int
+    name: str
+    kind: str
+
+
+@dataclass
+class AirspaceIndex:
+    """Immutable once built; a rebuild makes a new one, so readers in other threads never see half."""
+
+    version: tuple
+    permits: list[PermitInEffect] = field(default_factory=list)
+    permit_tree: shapely.STRtree | None = None
+    permit_aircraft: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    permit_min_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
+    permit_max_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
+    permit_start_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+    permit_end_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # aircraft id -> index (into `permits`) of its first permit in effect, for nonconforming
+    first_permit_of_aircraft: dict[int, int] = field(default_factory=dict)
+    zones: list[ZoneEntry] = field(default_factory=list)
+    zone_tree: shapely.STRtree | None = None
+    zone_min_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
+    zone_max_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
+    zone_prohibited: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+
+
+# Buffered permit polygons survive rebuilds: a permit's volume cannot change once it is approved,
+# so only permits new to the index are buffered again. Keyed by (id, tolerance).
+_buffered_permit_areas: dict[tuple[int, float], shapely.Polygon] = {}
+
+
+def build_index(version) -> AirspaceIndex:
+    tolerance_m = settings.TRACK_TOLERANCE_M
+    rows = list(
+        FlightPermit.objects.filter(state__in=IN_EFFECT_STATES)
+        .order_by("pk")
+        .values_list(
+            "pk", "reference", "aircraft_id", "boundary", "min_altitude_m", "max_altitude_m", "starts_at", "ends_at"
+        )
+    )
+    index = AirspaceIndex(version=version)
+    polygons = []
+    for pk, reference, aircraft_id, boundary, *_band_and_window in rows:
+        key = (pk, tolerance_m)
+        if key not in _buffered_permit_areas:
+            _buffered_permit_areas[key] = buffer_metres(polygon_from_boundary(boundary), tolerance_m)
+        polygons.append(_buffered_permit_areas[key])
+        index.first_permit_of_aircraft.setdefault(aircraft_id, len(index.permits))
+        index.permits.append(PermitInEffect(pk, reference, aircraft_id))
+    live_keys = {(pk, tolerance_m) for pk, *_ in rows}
+    for stale in set(_buffered_permit_areas) - live_keys:
+        del _buffered_permit_areas[stale]
+    if rows:
+        columns = list(zip(*rows, strict=True))
+        index.permit_tree = shapely.STRtree(polygons)
+        index.permit_aircraft = np.array(columns[2], dtype=np.int64)
+        index.permit_min_alt = np.array(columns[4], dtype=float)
+        index.permit_max_alt = np.array(columns[5], dtype=float)
+        index.permit_start_s = np.array([t.timestamp() for t in columns[6]])
+        index.permit_end_s = np.array([t.timestamp() for t in columns[7]])
+
+    zones = list(
+        RestrictedZone.objects.filter(active=True)
+        .order_by("pk")
+        .values_list("pk", "name", "kind", "boundary", "min_altitude_m", "max_altitude_m")
+    )
+    if zones:
+        index.zones = [ZoneEntry(pk, name, kind) for pk, name, kind, *_ in zones]
+        index.zone_tree = shapely.STRtree([polygon_from_boundary(boundary) for *_, boundary, _, _ in zones])
+        index.zone_min_alt = np.array([row[4] for row in zones], dtype=float)
+        index.zone_max_alt = np.array([row[5] for row in zones], dtype=float)
+        index.zone_prohibited = np.array([row[2] == RestrictedZone.Kind.PROHIBITED for row in zones])
+    return index
+
+
+_current_index: AirspaceIndex | None = None
+_rebuild_lock = threading.Lock()
+
+
+def current_index() -> AirspaceIndex:
+    """The index for this batch: the process's own, rebuilt first if the airspace changed."""
+    global _current_index
+    version = airspace_version()
+    index = _current_index
+    if index is not None and index.version == version:
+        return index
+    with _rebuild_lock:
+        if _current_index is None or _current_index.version != version:
+            _current_index = build_index(version)
+            logger.info(
+                "Rebuilt the airspace index: %s permits in effect, %s zones",
+                len(_current_index.permits),
+                len(_current_index.zones),
+            )
+        return _current_index
+
+
+@dataclass(frozen=True)
+class RegisteredAircraft:
+    id: int
+    serial_number: str
+    remote_id: str
+    status: str
+    operator: str
+
+
+def aircraft_by_identifier(identifiers) -> dict[str, RegisteredAircraft]:
+    """The registry entries of a batch's identifiers (Remote ID or serial number): one query."""
+    identifiers = {identifier for identifier in identifiers if identifier}
+    if not identifiers:
+        return {}
+    rows = Aircraft.objects.filter(remote_id__in=identifiers) | Aircraft.objects.filter(serial_number__in=identifiers)
+    found = {}
+    for pk, serial, remote_id, status, operator in rows.values_list(
+        "pk", "serial_number", "remote_id", "status", "operator__name"
+    ):
+        aircraft = RegisteredAircraft(pk, serial, remote_id, status, operator)
+        found[serial] = aircraft
+        found[remote_id] = aircraft  # a Remote ID wins over an equal serial of another aircraft
+    return found
+
+
+@dataclass(frozen=True)
+class BatchClassification:
+    """Per report: its classification code, the permit (index into index.permits or NOTHING) and
+    the zone (index into index.zones or NOTHING) it relates to, and its aircraft (or None)."""
+
+    codes: np.ndarray
+    permit: np.ndarray
+    zone: np.ndarray
+    aircraft: list[RegisteredAircraft | None]
+
+    def classification(self, position):
+        return CLASSIFICATIONS[self.codes[position]]
+
+
+def classify(batch, index: AirspaceIndex, registry: dict[str, RegisteredAircraft]) -> BatchClassification:
+    """Classify every report of the batch with one tree query for the permits and one for the zones."""
+    count = len(batch)
+    points = shapely.points(batch.lon, batch.lat)
+    aircraft = [registry.get(remote_id) if remote_id else None for remote_id in batch.remote_ids]
+    aircraft_id = np.array([a.id if a else NOTHING for a in aircraft], dtype=np.int64)
+    registered = np.array([a is not None and a.status == Aircraft.Status.REGISTERED for a in aircraft], dtype=bool)
+
+    codes = np.where(aircraft_id == NOTHING, UNREGISTERED, UNAUTHORIZED)
+    permit = np.full(count, NOTHING, dtype=np.int64)
+    has_permit = np.array(
+        [ok and a.id in index.first_permit_of_aircraft for ok, a in zip(registered, aircraft, strict=True)], dtype=bool
+    )
+    for position in np.flatnonzero(has_permit):
+        permit[position] = index.first_permit_of_aircraft[aircraft_id[position]]
+    codes[has_permit] = NONCONFORMING
+
+    if index.permit_tree is not None and has_permit.any():
+        candidates = np.flatnonzero(has_permit)
+        report_at, permit_at = index.permit_tree.query(points[candidates], predicate="intersects")
+        report_at = candidates[report_at]
+        altitude_tolerance = settings.TRACK_ALTITUDE_TOLERANCE_M
+        time_tolerance = settings.TRACK_TIME_TOLERANCE_S
+        altitude = batch.altitude_m[report_at]
+        observed = batch.observed_at_s[report_at]
+        inside = (
+            (index.permit_aircraft[permit_at] == aircraft_id[report_at])
+            & (altitude >= index.permit_min_alt[permit_at] - altitude_tolerance)
+            & (altitude <= index.permit_max_alt[permit_at] + altitude_tolerance)
+            & (observed >= index.permit_start_s[permit_at] - time_tolerance)
+            & (observed <= index.permit_end_s[permit_at] + time_tolerance)
+        )
+        codes[report_at[inside]] = AUTHORIZED
+        permit[report_at[inside]] = permit_at[inside]
+
+    zone = np.full(count, NOTHING, dtype=np.int64)
+    if index.zone_tree is not None:
+        report_at, zone_at = index.zone_tree.query(points, predicate="intersects")
+        altitude = batch.altitude_m[report_at]
+        inside = (altitude >= index.zone_min_alt[zone_at]) & (altitude <= index.zone_max_alt[zone_at])
+        report_at, zone_at = report_at[inside], zone_at[inside]
+        # Restricted first, prohibited last: where zones overlap, the prohibited one is named.
+        order = np.argsort(index.zone_prohibited[zone_at], kind="stable")
+        zone[report_at[order]] = zone_at[order]
+    return BatchClassification(codes=codes, permit=permit, zone=zone, aircraft=aircraft)
