@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db import connection
 
 from permits.models import IN_EFFECT_STATES, FlightPermit
 
@@ -44,13 +44,18 @@ NOTHING = -1
 
 def airspace_version():
     """A fingerprint of what the index holds: it changes whenever a permit enters or leaves the
-    approved/active states (count and latest change) or any zone is created, edited, deactivated
-    or deleted. Two small aggregate queries, once per batch."""
-    permits = FlightPermit.objects.filter(state__in=IN_EFFECT_STATES).aggregate(
-        n=Count("pk"), changed=Max("updated_at")
-    )
-    zones = RestrictedZone.objects.aggregate(n=Count("pk"), changed=Max("updated_at"))
-    return (permits["n"], permits["changed"], zones["n"], zones["changed"])
+    approved/active states (their count and latest change) or any zone is created, edited,
+    deactivated or deleted. One small query per batch."""
+    permits, zones = FlightPermit._meta.db_table, RestrictedZone._meta.db_table
+    in_effect = ", ".join(["%s"] * len(IN_EFFECT_STATES))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM {permits} WHERE state IN ({in_effect})),"
+            f" (SELECT max(updated_at) FROM {permits} WHERE state IN ({in_effect})),"
+            f" (SELECT count(*) FROM {zones}), (SELECT max(updated_at) FROM {zones})",
+            [*IN_EFFECT_STATES, *IN_EFFECT_STATES],
+        )
+        return tuple(cursor.fetchone())
 
 
 @dataclass(frozen=True)

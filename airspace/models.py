@@ -143,14 +143,20 @@ class Track(models.Model):
     otherwise by the sensor's own track id."""
 
     identity = models.CharField(max_length=200, unique=True)
-    sensor = models.ForeignKey(Sensor, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks")
+    # Every batch rewrites its tracks' rows, and each index is one more write per row: only the
+    # indexes that queries use are kept (identity, classification, last seen, aircraft).
+    sensor = models.ForeignKey(
+        Sensor, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks", db_index=False
+    )
     sensor_track_id = models.CharField(max_length=100, blank=True)
-    remote_id = models.CharField(max_length=64, blank=True, db_index=True)
+    remote_id = models.CharField(max_length=64, blank=True)
     aircraft = models.ForeignKey(Aircraft, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks")
     permit = models.ForeignKey(
-        "permits.FlightPermit", null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks"
+        "permits.FlightPermit", null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks", db_index=False
     )
-    zone = models.ForeignKey(RestrictedZone, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks")
+    zone = models.ForeignKey(
+        RestrictedZone, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks", db_index=False
+    )
     classification = models.CharField(max_length=20, choices=Classification.choices)
     classification_changed_at = models.DateTimeField()
     last_lat = models.FloatField()
@@ -174,8 +180,15 @@ class Track(models.Model):
 class PositionReport(models.Model):
     """One sensor observation, kept as evidence with the classification it was given."""
 
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="reports")
-    sensor = models.ForeignKey(Sensor, null=True, on_delete=models.SET_NULL, related_name="reports")
+    # Thousands of rows a second, written only by airspace/tracks.py with ids it has just read: one
+    # index (track, observed_at) serves a track's history, and the foreign keys are not checked by
+    # the database (each check is a lookup per row at commit, which cost more than the COPY).
+    track = models.ForeignKey(
+        Track, on_delete=models.CASCADE, related_name="reports", db_index=False, db_constraint=False
+    )
+    sensor = models.ForeignKey(
+        Sensor, null=True, on_delete=models.SET_NULL, related_name="reports", db_index=False, db_constraint=False
+    )
     sensor_track_id = models.CharField(max_length=100)
     remote_id = models.CharField(max_length=64, blank=True)
     observed_at = models.DateTimeField()
@@ -187,7 +200,13 @@ class PositionReport(models.Model):
     heading_deg = models.FloatField(null=True, blank=True)
     classification = models.CharField(max_length=20, choices=Classification.choices)
     permit = models.ForeignKey(
-        "permits.FlightPermit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "permits.FlightPermit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:

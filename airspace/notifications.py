@@ -108,17 +108,18 @@ def subscribe_webhook(*, name, url, user, secret="", active=True):
     )
 
 
-def track_payload(*, track, previous_classification, report, aircraft, permit_reference, zone):
-    """Everything air defense needs about a track that changed: where it is and who it belongs to."""
+def track_payload(*, track, sensor, classification, previous_classification, report, aircraft, permit_reference, zone):
+    """Everything air defense needs about a track that changed: where it was when it changed and
+    who the aircraft belongs to."""
     return {
         "track": {
             "id": track.pk,
             "identity": track.identity,
-            "classification": track.classification,
+            "classification": classification,
             "previous_classification": previous_classification or None,
-            "sensor": track.sensor.name if track.sensor else None,
-            "sensor_track_id": track.sensor_track_id,
-            "remote_id": track.remote_id or None,
+            "sensor": sensor.name,
+            "sensor_track_id": report["sensor_track_id"],
+            "remote_id": report["remote_id"] or None,
             "position": {
                 "lat": report["lat"],
                 "lon": report["lon"],

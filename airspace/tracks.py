@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .classification import (
+    CLASSIFICATIONS,
     NONCONFORMING,
     NOTHING,
     UNAUTHORIZED,
@@ -77,6 +78,14 @@ def ingest_reports(*, sensor, batch):
     received_at = timezone.now()
     index = current_index()
     outcome = classify(batch, index, aircraft_by_identifier(batch.remote_ids))
+    count = len(batch)
+    # Plain lists from here on: indexing numpy arrays one element at a time is slow.
+    codes = outcome.codes.tolist()
+    classification = [CLASSIFICATIONS[code].value for code in codes]
+    permit = [index.permits[at] if at != NOTHING else None for at in outcome.permit.tolist()]
+    zone = [index.zones[at] if at != NOTHING else None for at in outcome.zone.tolist()]
+    lat, lon, altitude_m = batch.lat.tolist(), batch.lon.tolist(), batch.altitude_m.tolist()
+    observed_at = batch.observed_at
     identities = [
         track_identity(sensor, track_id, remote_id)
         for track_id, remote_id in zip(batch.sensor_track_ids, batch.remote_ids, strict=True)
@@ -85,106 +94,95 @@ def ingest_reports(*, sensor, batch):
     for position, identity in enumerate(identities):
         positions_of[identity].append(position)
     for positions in positions_of.values():
-        positions.sort(key=batch.observed_at.__getitem__)
-
-    def permit_id(position):
-        return index.permits[outcome.permit[position]].id if outcome.permit[position] != NOTHING else None
-
-    def permit_reference(position):
-        return index.permits[outcome.permit[position]].reference if outcome.permit[position] != NOTHING else None
-
-    def zone_of(position):
-        return index.zones[outcome.zone[position]] if outcome.zone[position] != NOTHING else None
-
-    def report(position):
-        return {
-            "lat": float(batch.lat[position]),
-            "lon": float(batch.lon[position]),
-            "altitude_m": float(batch.altitude_m[position]),
-            "observed_at": batch.observed_at[position],
-            "speed_mps": batch.speed_mps[position],
-            "heading_deg": batch.heading_deg[position],
-        }
+        positions.sort(key=observed_at.__getitem__)
 
     with transaction.atomic():
         tracks = _create_and_lock_tracks(sensor, batch, positions_of)
-        alerts = []
+        moved, alerts = [], []
         for identity, positions in positions_of.items():
             track = tracks[identity]
-            for position in positions:
-                if batch.observed_at[position] < track.last_observed_at:
-                    continue  # a late report: kept as evidence, but the track has moved on
-                code = int(outcome.codes[position])
-                classification = outcome.classification(position)
-                previous = track.classification
-                aircraft = outcome.aircraft[position]
-                track.sensor = sensor
-                track.sensor_track_id = batch.sensor_track_ids[position]
-                track.remote_id = batch.remote_ids[position] or ""
-                track.aircraft_id = aircraft.id if aircraft else None
-                track.permit_id = permit_id(position)
-                zone = zone_of(position)
-                track.zone_id = zone.id if zone else None
-                track.last_lat = float(batch.lat[position])
-                track.last_lon = float(batch.lon[position])
-                track.last_altitude_m = float(batch.altitude_m[position])
-                track.last_observed_at = batch.observed_at[position]
-                if classification != previous:
-                    track.classification = classification
-                    track.classification_changed_at = batch.observed_at[position]
-                    if code in ALERT_KINDS:
-                        alerts.append(
-                            (
-                                track,
-                                position,
-                                code,
-                                zone,
-                                track_payload(
-                                    track=track,
-                                    previous_classification=previous,
-                                    report=report(position),
-                                    aircraft=aircraft,
-                                    permit_reference=permit_reference(position),
-                                    zone=zone,
-                                ),
-                            )
-                        )
-        Track.objects.bulk_update(tracks.values(), TRACK_FIELDS_MOVED, batch_size=500)
+            # A late report (older than what the track already knows) is kept as evidence only.
+            current = [position for position in positions if observed_at[position] >= track.last_observed_at]
+            if not current:
+                continue
+            for position in current:
+                if classification[position] != track.classification:
+                    previous = track.classification
+                    track.classification = classification[position]
+                    track.classification_changed_at = observed_at[position]
+                    if codes[position] in ALERT_KINDS:
+                        alerts.append((track, position, previous))
+            latest = current[-1]
+            aircraft = outcome.aircraft[latest]
+            track.sensor = sensor
+            track.sensor_track_id = batch.sensor_track_ids[latest]
+            track.remote_id = batch.remote_ids[latest] or ""
+            track.aircraft_id = aircraft.id if aircraft else None
+            track.permit_id = permit[latest].id if permit[latest] else None
+            track.zone_id = zone[latest].id if zone[latest] else None
+            track.last_lat, track.last_lon = lat[latest], lon[latest]
+            track.last_altitude_m = altitude_m[latest]
+            track.last_observed_at = observed_at[latest]
+            moved.append(track)
+        _save_moved_tracks(moved)
+        track_ids = [tracks[identity].pk for identity in identities]
         _store_reports(
-            [
-                (
-                    tracks[identities[position]].pk,
-                    sensor.pk,
-                    batch.sensor_track_ids[position],
-                    batch.remote_ids[position] or "",
-                    batch.observed_at[position],
-                    received_at,
-                    float(batch.lat[position]),
-                    float(batch.lon[position]),
-                    float(batch.altitude_m[position]),
-                    batch.speed_mps[position],
-                    batch.heading_deg[position],
-                    outcome.classification(position).value,
-                    permit_id(position),
-                )
-                for position in range(len(batch))
-            ]
+            zip(
+                track_ids,
+                [sensor.pk] * count,
+                batch.sensor_track_ids,
+                [remote_id or "" for remote_id in batch.remote_ids],
+                observed_at,
+                [received_at] * count,
+                lat,
+                lon,
+                altitude_m,
+                batch.speed_mps,
+                batch.heading_deg,
+                classification,
+                [p.id if p else None for p in permit],
+                strict=True,
+            )
         )
-        for track, _position, code, zone, payload in alerts:
+        for track, position, previous in alerts:
+            aircraft = outcome.aircraft[position]
             record_notification(
-                kind=ALERT_KINDS[code], severity=alert_severity(code, zone), payload=payload, track=track
+                kind=ALERT_KINDS[codes[position]],
+                severity=alert_severity(codes[position], zone[position]),
+                payload=track_payload(
+                    track=track,
+                    sensor=sensor,
+                    classification=classification[position],
+                    previous_classification=previous,
+                    report={
+                        "sensor_track_id": batch.sensor_track_ids[position],
+                        "remote_id": batch.remote_ids[position],
+                        "lat": lat[position],
+                        "lon": lon[position],
+                        "altitude_m": altitude_m[position],
+                        "observed_at": observed_at[position],
+                        "speed_mps": batch.speed_mps[position],
+                        "heading_deg": batch.heading_deg[position],
+                    },
+                    aircraft=aircraft,
+                    permit_reference=permit[position].reference if permit[position] else None,
+                    zone=zone[position],
+                ),
+                track=track,
             )
 
     return [
         {
             "index": position,
-            "sensor_track_id": batch.sensor_track_ids[position],
-            "track": tracks[identities[position]].pk,
-            "classification": outcome.classification(position).value,
-            "permit": permit_reference(position),
-            "zone": zone_of(position).name if outcome.zone[position] != NOTHING else None,
+            "sensor_track_id": sensor_track_id,
+            "track": track_id,
+            "classification": classified,
+            "permit": permit_in_effect.reference if permit_in_effect else None,
+            "zone": zone_entered.name if zone_entered else None,
         }
-        for position in range(len(batch))
+        for position, (sensor_track_id, track_id, classified, permit_in_effect, zone_entered) in enumerate(
+            zip(batch.sensor_track_ids, track_ids, classification, permit, zone, strict=True)
+        )
     ]
 
 
@@ -193,28 +191,87 @@ def _create_and_lock_tracks(sensor, batch, positions_of):
     identity order so that two batches for the same tracks wait for each other instead of
     deadlocking. A new track starts unclassified, so its first classification is a change."""
     identities = sorted(positions_of)
-    new_tracks = []
-    for identity in identities:
-        first = positions_of[identity][0]
-        observed_at = batch.observed_at[first]
-        new_tracks.append(
-            Track(
-                identity=identity,
-                sensor=sensor,
-                sensor_track_id=batch.sensor_track_ids[first],
-                remote_id=batch.remote_ids[first] or "",
-                classification="",
-                classification_changed_at=observed_at,
-                last_lat=float(batch.lat[first]),
-                last_lon=float(batch.lon[first]),
-                last_altitude_m=float(batch.altitude_m[first]),
-                last_observed_at=observed_at,
-                first_seen_at=observed_at,
+    firsts = [positions_of[identity][0] for identity in identities]
+    columns = {
+        "identity": identities,
+        "sensor_id": [sensor.pk] * len(identities),
+        "sensor_track_id": [batch.sensor_track_ids[first] for first in firsts],
+        "remote_id": [batch.remote_ids[first] or "" for first in firsts],
+        "classification": [""] * len(identities),
+        "classification_changed_at": [batch.observed_at[first] for first in firsts],
+        "last_lat": batch.lat[firsts].tolist(),
+        "last_lon": batch.lon[firsts].tolist(),
+        "last_altitude_m": batch.altitude_m[firsts].tolist(),
+        "last_observed_at": [batch.observed_at[first] for first in firsts],
+        "first_seen_at": [batch.observed_at[first] for first in firsts],
+    }
+    if connection.vendor == "postgresql":
+        # One statement from arrays; existing tracks are skipped by the unique identity.
+        names = ", ".join(columns)
+        arrays = ", ".join(f"%s::{TRACK_COLUMN_TYPES[name]}[]" for name in columns)
+        with _server_binding_cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Track._meta.db_table} ({names}) SELECT * FROM unnest({arrays}) "
+                "ON CONFLICT (identity) DO NOTHING",
+                list(columns.values()),
             )
+    else:
+        rows = zip(*columns.values(), strict=True)
+        Track.objects.bulk_create(
+            [Track(**dict(zip(columns, row, strict=True))) for row in rows], ignore_conflicts=True, batch_size=500
         )
-    Track.objects.bulk_create(new_tracks, ignore_conflicts=True, batch_size=500)
     locked = Track.objects.select_for_update().filter(identity__in=identities).order_by("identity")
-    return {track.identity: track for track in locked.select_related(None)}
+    return {track.identity: track for track in locked}
+
+
+# Track columns and their PostgreSQL types, for the one-statement writes from arrays (unnest) of
+# the hot path.
+TRACK_COLUMN_TYPES = {
+    "identity": "text",
+    "sensor_id": "bigint",
+    "sensor_track_id": "text",
+    "remote_id": "text",
+    "aircraft_id": "bigint",
+    "permit_id": "bigint",
+    "zone_id": "bigint",
+    "classification": "text",
+    "classification_changed_at": "timestamptz",
+    "last_lat": "float8",
+    "last_lon": "float8",
+    "last_altitude_m": "float8",
+    "last_observed_at": "timestamptz",
+    "first_seen_at": "timestamptz",
+}
+TRACK_COLUMNS_MOVED = [name for name in TRACK_COLUMN_TYPES if name not in ("identity", "first_seen_at")]
+
+
+def _save_moved_tracks(tracks):
+    """Write the tracks' new state. On PostgreSQL one UPDATE from arrays: Django's bulk_update builds
+    a CASE per field and row, which cost more than all the rest of a batch together."""
+    if connection.vendor != "postgresql":
+        Track.objects.bulk_update(tracks, TRACK_FIELDS_MOVED, batch_size=500)
+        return
+    assignments = ", ".join(f"{column} = moved.{column}" for column in TRACK_COLUMNS_MOVED)
+    arrays = ", ".join(f"%s::{TRACK_COLUMN_TYPES[name]}[]" for name in TRACK_COLUMNS_MOVED)
+    sql = (
+        f"UPDATE {Track._meta.db_table} AS track SET {assignments} "
+        f"FROM unnest(%s::bigint[], {arrays}) AS moved(id, {', '.join(TRACK_COLUMNS_MOVED)}) "
+        "WHERE track.id = moved.id"
+    )
+    columns = [[track.pk for track in tracks]]
+    columns += [[getattr(track, column) for track in tracks] for column in TRACK_COLUMNS_MOVED]
+    with _server_binding_cursor() as cursor:
+        cursor.execute(sql, columns)
+
+
+def _server_binding_cursor():
+    """A psycopg cursor on Django's connection (so inside its transaction) that sends the arrays as
+    bound parameters: Django's client-side binding would render thousands of values into the SQL
+    text in Python."""
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
 
 
 def _store_reports(rows):

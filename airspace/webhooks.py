@@ -18,6 +18,7 @@ NOTIFICATION_ID_HEADER = "X-Airspace-Notification-Id"
 ATTEMPT_HEADER = "X-Airspace-Delivery-Attempt"
 SIGNATURE_PREFIX = "sha256="
 
+
 def sign(body: bytes, secret: str) -> str:
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return f"{SIGNATURE_PREFIX}{digest}"

@@ -17,3 +17,8 @@ class FlightPermitAdmin(admin.ModelAdmin):
     search_fields = ["reference"]
     readonly_fields = ["state"]
     inlines = [PermitTransitionLogInline]
+
+    def has_delete_permission(self, request, obj=None):
+        # A permit is the record of what was authorized; its history and the sensor evidence
+        # refer to it. Cancel or revoke it instead.
+        return False
