@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from . import roles
 from .models import Aircraft, RestrictedZone
 from .serializers import AircraftSerializer, RestrictedZoneSerializer
-from .services import suspend_aircraft, verify_aircraft
+from .services import deactivate_zone, suspend_aircraft, verify_aircraft
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -88,8 +88,5 @@ class RestrictedZoneViewSet(viewsets.ModelViewSet):
         serializer.save(created_by=self.request.user)
 
     def destroy(self, request, *args, **kwargs):
-        # Zones are evidence for past decisions: deactivate instead of deleting.
-        zone = self.get_object()
-        zone.active = False
-        zone.save(update_fields=["active", "updated_at"])
+        deactivate_zone(zone_id=self.get_object().pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -13,3 +13,18 @@ def roles(request):
         "is_senior_officer": role_names.SENIOR_OFFICER in user_roles,
         "is_air_defense": role_names.AIR_DEFENSE in user_roles,
     }
+
+
+def map_settings(request):
+    """What every page's map needs: the tile server (empty: no tiles, a plain background) and
+    where to start (Baghdad)."""
+    from django.conf import settings
+
+    return {
+        "map_config": {
+            "tile_url": settings.MAP_TILE_URL,
+            "attribution": settings.MAP_TILE_ATTRIBUTION,
+            "center": [33.3152, 44.3661],
+            "zoom": 11,
+        }
+    }

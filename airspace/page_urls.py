@@ -1,4 +1,4 @@
-"""Browser pages (login, home, and each role's pages)."""
+"""Browser pages: sign in and out, home, the registry, zones and the air defense console."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -8,5 +8,10 @@ from . import views
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("aircraft/", views.aircraft_page, name="aircraft"),
+    path("aircraft/<int:pk>/<slug:action>/", views.aircraft_status, name="aircraft-status"),
+    path("zones/", views.zones_page, name="zones"),
+    path("zones/<int:pk>/deactivate/", views.zone_deactivate, name="zone-deactivate"),
+    path("console/", views.console, name="console"),
     path("", views.home, name="home"),
 ]

@@ -95,3 +95,22 @@ class IsStaffOrAirDefense(_RolePermission):
 class IsOperatorOrCommandStaff(_RolePermission):
     roles = (OPERATOR, COMMAND_STAFF, SENIOR_OFFICER)
     message = "Only operators and command staff may use this endpoint."
+
+
+def page_for(check, message):
+    """Decorator of a page view: sign in first (redirect), then `check(user)` or 403 with `message`."""
+    from functools import wraps
+
+    from django.contrib.auth.decorators import login_required
+    from django.core.exceptions import PermissionDenied
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not check(request.user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return login_required(guarded)
+
+    return decorate

@@ -17,3 +17,19 @@ def zones_touching(boundary, min_altitude_m, max_altitude_m, kind=None):
         if altitude_bands_overlap(min_altitude_m, max_altitude_m, zone.min_altitude_m, zone.max_altitude_m)
         and footprint.intersects(polygon_from_boundary(zone.boundary))
     ]
+
+
+def zones_on_map(zones=None):
+    """Zones as the pages' maps draw them (the active ones unless given)."""
+    if zones is None:
+        zones = RestrictedZone.objects.filter(active=True).order_by("name")
+    return [
+        {
+            "name": zone.name,
+            "kind": zone.kind,
+            "boundary": zone.boundary,
+            "min_altitude_m": zone.min_altitude_m,
+            "max_altitude_m": zone.max_altitude_m,
+        }
+        for zone in zones
+    ]

@@ -66,3 +66,13 @@ def add_user_with_role(*, username, role, password, organization=None, email="")
         if role == roles.SENSOR:
             Sensor.objects.get_or_create(user=user, defaults={"name": username})
     return user, created
+
+
+def deactivate_zone(*, zone_id):
+    """Zones are evidence for past decisions: they are deactivated, never deleted."""
+    from .models import RestrictedZone
+
+    zone = RestrictedZone.objects.get(pk=zone_id)
+    zone.active = False
+    zone.save(update_fields=["active", "updated_at"])
+    return zone

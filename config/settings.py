@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "airspace.context_processors.roles",
+                "airspace.context_processors.map_settings",
             ],
         },
     },
@@ -215,6 +216,7 @@ TRACK_REPORT_BATCH_MAX = env_int("TRACK_REPORT_BATCH_MAX", 1000)
 TRACK_MAX_CLOCK_SKEW_S = env_float("TRACK_MAX_CLOCK_SKEW_S", 120)
 TRACK_MAX_REPORT_AGE_H = env_float("TRACK_MAX_REPORT_AGE_H", 24)
 TRACK_ACTIVE_S = env_float("TRACK_ACTIVE_S", 60)
+CONSOLE_TRACK_REFRESH_S = env_float("CONSOLE_TRACK_REFRESH_S", 3)
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
 

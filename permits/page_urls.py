@@ -1,3 +1,14 @@
-"""Browser pages of permits: the operator's applications and the staff review queue."""
+"""Permit pages."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("permits/", views.permit_list, name="permit-list"),
+    path("permits/new/", views.permit_new, name="permit-new"),
+    path("permits/<int:pk>/", views.permit_detail, name="permit-detail"),
+    path("permits/<int:pk>/edit/", views.permit_edit, name="permit-edit"),
+    path("permits/<int:pk>/<slug:transition>/", views.permit_transition, name="permit-transition"),
+    path("review/", views.review_queue_page, name="review-queue"),
+]

@@ -2,7 +2,7 @@
 
 from airspace import roles
 
-from .models import FlightPermit, State
+from .models import IN_EFFECT_STATES, FlightPermit, State
 
 
 def permits_visible_to(user):
@@ -22,3 +22,14 @@ def review_queue():
         .filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW])
         .order_by("starts_at", "id")
     )
+
+
+def permits_in_effect_during(starts_at, ends_at, *, excluding=None):
+    """Approved and active permits whose window overlaps this one: the other flights an officer
+    weighs a decision against."""
+    overlapping = FlightPermit.objects.select_related("operator", "aircraft").filter(
+        state__in=IN_EFFECT_STATES, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
+    if excluding is not None:
+        overlapping = overlapping.exclude(pk=excluding.pk)
+    return overlapping.order_by("starts_at")

@@ -1,0 +1,217 @@
+"""The permit pages: operators apply and follow their permits; command staff work the queue and
+decide. Views parse the form, call the same services and serializers as the API, and render."""
+
+import json
+from datetime import UTC, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_fsm import TransitionNotAllowed
+
+from airspace import roles
+from airspace.models import Aircraft
+from airspace.selectors import zones_on_map
+
+from . import services
+from .models import EDITABLE_STATES, Purpose, is_owner
+from .selectors import permits_in_effect_during, permits_visible_to, review_queue
+from .serializers import FlightPermitSerializer
+
+may_see_permits = roles.page_for(
+    lambda user: roles.is_operator(user) or roles.is_command_staff(user) or roles.is_air_defense(user),
+    "Only operators, command staff and air defense see permits.",
+)
+operators_only = roles.page_for(roles.is_operator, "Only operators apply for permits.")
+staff_only = roles.page_for(roles.is_command_staff, "Only command staff work the review queue.")
+
+FORM_FIELDS = ["aircraft", "purpose", "description", "area", "radius_m", "min_altitude_m", "max_altitude_m"]
+REASON_REQUIRED = {"reject", "request-changes", "revoke"}
+TRANSITION_LABELS = {
+    "submit": "Submit for review",
+    "start-review": "Start review",
+    "approve": "Approve",
+    "reject": "Reject",
+    "request-changes": "Request changes",
+    "cancel": "Cancel",
+    "revoke": "Revoke",
+}
+
+
+def _utc(value):
+    """A datetime-local input has no time zone: the form says its times are UTC."""
+    value = (value or "").strip()
+    if value and len(value) <= 19 and "+" not in value and not value.endswith("Z"):
+        return f"{value}:00+00:00" if len(value) == 16 else f"{value}+00:00"
+    return value
+
+
+def _permit_input(post):
+    data = {name: post.get(name, "") for name in FORM_FIELDS}
+    data["radius_m"] = data["radius_m"] or None
+    if data["area"]:
+        try:
+            data["area"] = json.loads(data["area"])
+        except ValueError:
+            pass  # left as text: the serializer names the field
+    data["starts_at"] = _utc(post.get("starts_at"))
+    data["ends_at"] = _utc(post.get("ends_at"))
+    return data
+
+
+def _form_context(request, values, errors, permit=None):
+    operator = roles.operator_of(request.user)
+    return {
+        "values": values,
+        "errors": errors,
+        "permit": permit,
+        "aircraft_choices": Aircraft.objects.filter(operator=operator).order_by("serial_number"),
+        "purposes": Purpose.choices,
+        "zones": zones_on_map(),
+    }
+
+
+def _errors(error):
+    """Serializer errors, or a service's ValidationError, as {field: [messages]} for the template."""
+    if isinstance(error, ValidationError):
+        return error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+    return {
+        field: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
+        for field, messages in error.items()
+    }
+
+
+def _local(moment):
+    """The value of a datetime-local input, in UTC as the form says."""
+    return timezone.localtime(moment, UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+@may_see_permits
+def permit_list(request):
+    permits = permits_visible_to(request.user).order_by("-starts_at")
+    state = request.GET.get("state")
+    if state:
+        permits = permits.filter(state=state)
+    return render(request, "permits/permit_list.html", {"permits": permits[:200], "state": state})
+
+
+@operators_only
+def permit_new(request):
+    return _permit_form(request, permit=None)
+
+
+@operators_only
+def permit_edit(request, pk):
+    permit = get_object_or_404(permits_visible_to(request.user), pk=pk)
+    if permit.state not in EDITABLE_STATES:
+        messages.error(request, f"A permit that is {permit.get_state_display().lower()} cannot be edited.")
+        return redirect("permit-detail", pk=permit.pk)
+    return _permit_form(request, permit=permit)
+
+
+def _permit_form(request, permit):
+    if request.method != "POST":
+        starts_at = permit.starts_at if permit else timezone.now() + timedelta(hours=2)
+        values = {
+            "aircraft": permit.aircraft_id if permit else "",
+            "purpose": permit.purpose if permit else "",
+            "description": permit.description if permit else "",
+            "area": json.dumps(permit.area) if permit else "",
+            "radius_m": permit.radius_m or "" if permit else "",
+            "min_altitude_m": permit.min_altitude_m if permit else 0,
+            "max_altitude_m": permit.max_altitude_m if permit else 120,
+            "starts_at": _local(starts_at),
+            "ends_at": _local(permit.ends_at if permit else starts_at + timedelta(hours=2)),
+        }
+        return render(request, "permits/permit_form.html", _form_context(request, values, {}, permit))
+
+    serializer = FlightPermitSerializer(instance=permit, data=_permit_input(request.POST), context={"request": request})
+    errors = {} if serializer.is_valid() else _errors(serializer.errors)
+    if not errors:
+        try:
+            if permit is None:
+                permit = services.create_permit(user=request.user, **serializer.validated_data)
+                messages.success(request, f"Draft {permit.reference} saved. Check it, then submit it for review.")
+            else:
+                permit = services.update_permit(permit_id=permit.pk, user=request.user, **serializer.validated_data)
+                messages.success(request, f"{permit.reference} updated.")
+        except ValidationError as invalid:
+            errors = _errors(invalid)
+    if errors:
+        context = _form_context(request, request.POST.dict(), errors, permit)
+        return render(request, "permits/permit_form.html", context, status=400)
+    return redirect("permit-detail", pk=permit.pk)
+
+
+@may_see_permits
+def permit_detail(request, pk):
+    permit = get_object_or_404(permits_visible_to(request.user), pk=pk)
+    transitions = [
+        {"name": name, "label": TRANSITION_LABELS[name], "needs_reason": name in REASON_REQUIRED}
+        for name in services.available_transitions(permit, request.user)
+    ]
+    neighbours = []
+    if roles.is_command_staff(request.user):
+        neighbours = [
+            {
+                "reference": other.reference,
+                "boundary": other.boundary,
+                "operator": other.operator.name,
+                "state": other.state,
+                "starts_at": other.starts_at.isoformat(),
+                "ends_at": other.ends_at.isoformat(),
+                "min_altitude_m": other.min_altitude_m,
+                "max_altitude_m": other.max_altitude_m,
+            }
+            for other in permits_in_effect_during(permit.starts_at, permit.ends_at, excluding=permit)
+        ]
+    context = {
+        "permit": permit,
+        "history": permit.history.select_related("actor").order_by("at", "id"),
+        "transitions": transitions,
+        "may_edit": roles.is_operator(request.user)
+        and permit.state in EDITABLE_STATES
+        and is_owner(permit, request.user),
+        "map_data": {
+            "volume": {"reference": permit.reference, "boundary": permit.boundary},
+            "zones": zones_on_map(),
+            "neighbours": neighbours,
+        },
+        "touched_zones": permit.prohibited_zones + permit.restricted_zones,
+    }
+    return render(request, "permits/permit_detail.html", context)
+
+
+@require_POST
+@may_see_permits
+def permit_transition(request, pk, transition):
+    permit = get_object_or_404(permits_visible_to(request.user), pk=pk)
+    transition_name = services.USER_TRANSITIONS.get(transition)
+    if transition_name is None:
+        raise Http404("No such transition.")
+    try:
+        permit = services.make_transition(
+            permit_id=permit.pk,
+            user=request.user,
+            transition_name=transition_name,
+            reason=request.POST.get("reason", ""),
+        )
+    except (PermissionDenied, TransitionNotAllowed) as refused:
+        messages.error(request, str(refused) or "You may not do that now.")
+    except ValidationError as invalid:
+        for field_messages in _errors(invalid).values():
+            for message in field_messages:
+                messages.error(request, message)
+    else:
+        messages.success(request, f"{permit.reference} is now {permit.get_state_display().lower()}.")
+        if transition_name in ("approve", "reject", "request_changes") and roles.is_command_staff(request.user):
+            return redirect("review-queue")
+    return redirect("permit-detail", pk=permit.pk)
+
+
+@staff_only
+def review_queue_page(request):
+    return render(request, "permits/review_queue.html", {"permits": review_queue()})

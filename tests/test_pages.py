@@ -1,0 +1,234 @@
+"""The pages through Django's test client: who sees what, forms with their errors next to the field,
+and the transitions the pages offer. The browser tests (test_browser.py) do the same in Chromium."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from airspace import roles
+from airspace.models import Aircraft, RestrictedZone
+from permits.models import FlightPermit, State
+from tests.conftest import square
+
+pytestmark = pytest.mark.django_db
+
+PAGES = {
+    "operator": ["/permits/", "/permits/new/", "/aircraft/"],
+    "staff": ["/review/", "/permits/", "/aircraft/", "/zones/"],
+    "air_defense": ["/console/"],
+}
+
+
+@pytest.fixture
+def browser_for(client):
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+def window(hours_ahead=2, hours=2):
+    starts_at = (timezone.now() + timedelta(hours=hours_ahead)).replace(second=0, microsecond=0)
+    return starts_at.strftime("%Y-%m-%dT%H:%M"), (starts_at + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
+
+
+def application(own_aircraft, **changes):
+    starts_at, ends_at = window()
+    form = {
+        "aircraft": own_aircraft.pk,
+        "purpose": "photography",
+        "description": "Wedding on the Tigris bank",
+        "area": json.dumps(square(44.30, 33.25)),
+        "radius_m": "",
+        "min_altitude_m": "0",
+        "max_altitude_m": "100",
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+    }
+    form.update(changes)
+    return form
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    for path in ["/", "/permits/", "/review/", "/console/", "/zones/", "/aircraft/"]:
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [(roles.OPERATOR, "/permits/"), (roles.COMMAND_STAFF, "/review/"), (roles.AIR_DEFENSE, "/console/")],
+)
+def test_each_role_starts_on_its_page_and_sees_only_its_navigation(make_user, browser_for, role, home):
+    client = browser_for(make_user(role))
+    assert client.get("/")["Location"] == home
+    page = client.get(home).content.decode()
+    mine = {roles.OPERATOR: "operator", roles.COMMAND_STAFF: "staff", roles.AIR_DEFENSE: "air_defense"}[role]
+    for group, paths in PAGES.items():
+        for path in paths:
+            if group == mine:
+                assert f'href="{path}"' in page, path
+            elif path not in PAGES[mine]:
+                assert f'href="{path}"' not in page, path
+
+
+@pytest.mark.parametrize(
+    ("role", "forbidden"),
+    [
+        (roles.OPERATOR, ["/review/", "/zones/", "/console/"]),
+        (roles.COMMAND_STAFF, ["/console/", "/permits/new/"]),
+        (roles.AIR_DEFENSE, ["/review/", "/zones/", "/aircraft/", "/permits/new/"]),
+        (roles.SENSOR, ["/permits/", "/review/", "/console/", "/aircraft/"]),
+    ],
+)
+def test_pages_of_other_roles_are_forbidden(make_user, browser_for, role, forbidden):
+    client = browser_for(make_user(role))
+    for path in forbidden:
+        assert client.get(path).status_code == 403, path
+
+
+def test_operator_applies_and_submits(operator_user, make_aircraft, browser_for):
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    client = browser_for(operator_user)
+    response = client.post("/permits/new/", application(aircraft))
+    permit = FlightPermit.objects.get()
+    assert response["Location"] == f"/permits/{permit.pk}/"
+    assert (permit.state, permit.aircraft, permit.max_altitude_m) == (State.DRAFT, aircraft, 100)
+
+    detail = client.get(f"/permits/{permit.pk}/").content.decode()
+    assert 'data-transition="submit"' in detail and 'data-transition="cancel"' in detail
+    assert 'data-transition="approve"' not in detail
+
+    client.post(f"/permits/{permit.pk}/submit/")
+    permit.refresh_from_db()
+    assert permit.state == State.SUBMITTED
+    detail = client.get(f"/permits/{permit.pk}/").content.decode()
+    assert 'data-transition="submit"' not in detail
+    assert "submit</strong> by " + operator_user.username in detail
+
+
+def test_a_circle_area_is_accepted(operator_user, make_aircraft, browser_for):
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    form = application(aircraft, area=json.dumps({"type": "Point", "coordinates": [44.3, 33.25]}), radius_m="400")
+    browser_for(operator_user).post("/permits/new/", form)
+    assert FlightPermit.objects.get().radius_m == 400
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"area": ""}, "area"),
+        ({"area": "{not json"}, "area"),
+        ({"min_altitude_m": "150", "max_altitude_m": "100"}, "max_altitude_m"),
+        ({"ends_at": window(hours_ahead=1, hours=-2)[1]}, "ends_at"),
+        ({"aircraft": ""}, "aircraft"),
+        ({"purpose": "racing"}, "purpose"),
+    ],
+)
+def test_form_errors_are_shown_next_to_the_field(operator_user, make_aircraft, browser_for, changes, field):
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    response = browser_for(operator_user).post("/permits/new/", application(aircraft, **changes))
+    assert response.status_code == 400
+    assert field in response.context["errors"], response.context["errors"]
+    page = response.content.decode()
+    # The message sits inside the field's own block, which is marked as having an error.
+    block_start = page.index(f'for="{field}"') if f'for="{field}"' in page else page.index('id="permit-map"')
+    block = page[page.rindex('<div class="field', 0, block_start) : page.index("</div>", block_start)]
+    assert "has-error" in block and "errorlist" in page
+    assert not FlightPermit.objects.exists()
+
+
+def test_operator_cannot_open_another_operators_permit(make_permit, other_operator_user, browser_for):
+    permit = make_permit(state=State.SUBMITTED)
+    assert browser_for(other_operator_user).get(f"/permits/{permit.pk}/").status_code == 404
+
+
+def test_officer_reviews_and_approves_from_the_queue(make_permit, officer, browser_for, make_zone):
+    first = make_permit(state=State.SUBMITTED, starts_in=timedelta(hours=5))
+    soonest = make_permit(state=State.SUBMITTED, starts_in=timedelta(hours=1))
+    make_permit(state=State.DRAFT)
+    in_effect = make_permit(state=State.APPROVED, starts_in=timedelta(hours=1))
+    client = browser_for(officer)
+
+    queue = client.get("/review/").content.decode()
+    assert queue.index(soonest.reference) < queue.index(first.reference)
+    assert queue.count('data-reference="') == 2
+
+    detail = client.get(f"/permits/{soonest.pk}/")
+    assert [t["name"] for t in detail.context["transitions"]] == ["start-review"]
+    assert in_effect.reference in [n["reference"] for n in detail.context["map_data"]["neighbours"]]
+
+    client.post(f"/permits/{soonest.pk}/start-review/")
+    detail = client.get(f"/permits/{soonest.pk}/")
+    assert [t["name"] for t in detail.context["transitions"]] == ["approve", "reject", "request-changes"]
+
+    response = client.post(f"/permits/{soonest.pk}/reject/", {"reason": ""})
+    soonest.refresh_from_db()
+    assert soonest.state == State.UNDER_REVIEW
+    assert "reason" in client.get(response["Location"]).content.decode().lower()
+
+    assert client.post(f"/permits/{soonest.pk}/approve/")["Location"] == "/review/"
+    soonest.refresh_from_db()
+    assert soonest.state == State.APPROVED
+    assert soonest.notifications.filter(kind="permit.approved").exists()
+
+
+def test_a_transition_the_role_may_not_make_changes_nothing(make_permit, operator_user, browser_for):
+    permit = make_permit(state=State.SUBMITTED, owner=operator_user)
+    response = browser_for(operator_user).post(f"/permits/{permit.pk}/approve/", follow=True)
+    permit.refresh_from_db()
+    assert permit.state == State.SUBMITTED
+    assert "Only command staff" in response.content.decode()
+
+
+def test_operator_registers_an_aircraft_and_sees_duplicate_errors(operator_user, make_aircraft, browser_for):
+    existing = make_aircraft(operator_user.operator_membership.operator)
+    client = browser_for(operator_user)
+    form = {
+        "serial_number": "sn-new-1",
+        "remote_id": "rid-new-1",
+        "manufacturer": "DJI",
+        "model": "Mini 4",
+        "category": "multirotor",
+        "mtow_kg": "0.249",
+    }
+    assert client.post("/aircraft/", form).status_code == 302
+    assert Aircraft.objects.get(serial_number="SN-NEW-1").status == Aircraft.Status.PENDING
+    response = client.post("/aircraft/", {**form, "serial_number": existing.serial_number, "remote_id": "RID-X"})
+    assert response.status_code == 400
+    assert "serial_number" in response.context["errors"]
+
+
+def test_staff_verify_aircraft_and_manage_zones(officer, operator_user, make_aircraft, browser_for):
+    aircraft = make_aircraft(operator_user.operator_membership.operator, status=Aircraft.Status.PENDING)
+    client = browser_for(officer)
+    client.post(f"/aircraft/{aircraft.pk}/verify/")
+    aircraft.refresh_from_db()
+    assert aircraft.status == Aircraft.Status.REGISTERED
+
+    zone_form = {
+        "name": "Embassy row",
+        "kind": "prohibited",
+        "area": json.dumps({"type": "Point", "coordinates": [44.39, 33.30]}),
+        "radius_m": "600",
+        "min_altitude_m": "0",
+        "max_altitude_m": "2000",
+    }
+    assert client.post("/zones/", zone_form).status_code == 302
+    zone = RestrictedZone.objects.get(name="Embassy row")
+    bad = client.post("/zones/", {**zone_form, "name": "Bad", "radius_m": "", "area": json.dumps(square(44.0, 95.0))})
+    assert bad.status_code == 400 and "area" in bad.context["errors"]
+    client.post(f"/zones/{zone.pk}/deactivate/")
+    zone.refresh_from_db()
+    assert zone.active is False
+
+
+def test_the_console_page_carries_its_configuration(air_defense_user, browser_for, make_zone):
+    make_zone(name="Green Zone")
+    page = browser_for(air_defense_user).get("/console/").content.decode()
+    assert 'id="console-config"' in page and "Green Zone" in page and "track.hostile" in page
+    assert "/static/leaflet/leaflet.js" in page
