@@ -12,7 +12,7 @@ from airspace.geometry import parse_area
 from airspace.models import Aircraft, RestrictedZone
 from airspace.services import add_user_with_role
 
-pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery"]
+pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery", "tests.fixtures_browser"]
 
 _numbers = itertools.count(1)
 PASSWORD = "correct-horse-battery"

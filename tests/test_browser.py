@@ -1,0 +1,131 @@
+"""The pages in a real headless Chromium, end to end with a real Celery worker: an operator draws an
+area and submits; an officer approves from the queue; the air defense console, open all along,
+shows the approval and then a sensor's hostile track without being reloaded, and acknowledges it."""
+
+import pytest
+import requests
+from playwright.sync_api import expect
+from rest_framework.authtoken.models import Token
+
+from airspace import roles
+from airspace.models import Aircraft, AirDefenseNotification
+from permits.models import FlightPermit, State
+from tests.conftest import PASSWORD, square
+from tests.fixtures_browser import screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+# Far enough from the map's centre that the area drawn there does not touch it.
+ZONE_LON, ZONE_LAT = 44.46, 33.36
+
+
+def draw_polygon(page, map_selector, corners):
+    """Click the polygon tool, then each corner (fractions of the map's width and height), then Finish."""
+    page.click(".leaflet-draw-draw-polygon")
+    box = page.locator(map_selector).bounding_box()
+    for x, y in corners:
+        # As a person does: move there, then click. Leaflet.draw ignores a click that follows the
+        # previous one too closely (its double-click guard), hence the short pause.
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=5)
+        page.mouse.down()
+        page.mouse.up()
+        page.wait_for_timeout(300)
+    page.get_by_text("Finish", exact=True).click()
+
+
+def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
+    celery_worker, live_server, signed_in, make_user, make_aircraft, make_zone, settings
+):
+    settings.AIR_DEFENSE_STREAM_HEARTBEAT_S = 1  # the live server notices closed streams soon
+    pilot = make_user(roles.OPERATOR, username="pilot", organization="Tigris Aerial Media")
+    aircraft = make_aircraft(pilot.operator_membership.operator, serial_number="DJI-M3-0001", remote_id="RID-M3-0001")
+    make_user(roles.SENIOR_OFFICER, username="senior")
+    watcher = make_user(roles.AIR_DEFENSE, username="airdefense")
+    radar = make_user(roles.SENSOR, username="radar1")
+    zone = make_zone(name="Green Zone", area=square(ZONE_LON, ZONE_LAT, 0.01), max_altitude_m=3000)
+
+    # Air defense watches from the start; the page must never reload.
+    console = signed_in("airdefense", PASSWORD)
+    console.goto(f"{live_server.url}/console/")
+    expect(console.locator("#stream-status")).to_have_text("Live")
+    console.evaluate("window.__sameConsolePage = true")
+
+    # The operator draws an area and submits.
+    pilot_page = signed_in("pilot", PASSWORD)
+    pilot_page.goto(f"{live_server.url}/permits/new/")
+    pilot_page.select_option("#aircraft", str(aircraft.pk))
+    pilot_page.select_option("#purpose", "photography")
+    pilot_page.fill("#description", "Wedding film on the Tigris bank")
+    pilot_page.fill("#max_altitude_m", "90")
+    draw_polygon(pilot_page, "#permit-map", [(0.25, 0.65), (0.35, 0.65), (0.35, 0.75), (0.25, 0.75)])
+    expect(pilot_page.locator("#area-summary")).to_have_text("Polygon of 4 corners.")
+    screenshot(pilot_page, "operator-application.png")
+    pilot_page.click("#save-permit")
+    expect(pilot_page.locator("#permit-state")).to_have_text("Draft")
+    permit = FlightPermit.objects.get()
+    assert permit.boundary["type"] == "Polygon" and len(permit.boundary["coordinates"][0]) == 5
+    assert permit.max_altitude_m == 90
+    pilot_page.click("form[data-transition=submit] button")
+    expect(pilot_page.locator("#permit-state")).to_have_text("Submitted")
+    expect(pilot_page.locator("form[data-transition=submit]")).to_have_count(0)
+
+    # The officer approves from the queue.
+    officer_page = signed_in("senior", PASSWORD)
+    officer_page.goto(f"{live_server.url}/review/")
+    officer_page.click(f"#queue a:text('{permit.reference}')")
+    officer_page.click("form[data-transition=start-review] button")
+    expect(officer_page.locator("#permit-state")).to_have_text("Under review")
+    expect(officer_page.locator("#transitions form")).to_have_count(3)  # approve, reject, request changes
+    screenshot(officer_page, "review-permit.png")
+    officer_page.click("form[data-transition=approve] button")
+    expect(officer_page.locator(".messages")).to_contain_text(f"{permit.reference} is now approved")
+    permit.refresh_from_db()
+    assert permit.state == State.APPROVED
+
+    # The console shows the approval, pushed by the worker through the stream.
+    approval = console.locator("#notifications li[data-kind='permit.approved']")
+    expect(approval).to_contain_text(permit.reference)
+
+    # A radar sees something with no identifier inside the Green Zone.
+    response = requests.post(
+        f"{live_server.url}/api/v1/tracks/reports/",
+        json={
+            "reports": [
+                {
+                    "sensor_track_id": "r1-0042",
+                    "observed_at": _now(),
+                    "lat": ZONE_LAT,
+                    "lon": ZONE_LON,
+                    "altitude_m": 150,
+                }
+            ]
+        },  # fmt: skip
+        headers={"Authorization": f"Token {Token.objects.create(user=radar).key}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["results"][0]["classification"] == "unregistered"
+
+    hostile = console.locator("#notifications li.hostile")
+    expect(hostile).to_have_count(1)
+    expect(hostile).to_contain_text("HOSTILE")
+    expect(hostile).to_contain_text(f"inside prohibited zone {zone.name}")
+    expect(hostile).to_have_class("critical hostile")
+    # Newest first: the alert is above the approval.
+    kinds = console.locator("#notifications li").evaluate_all("items => items.map(item => item.dataset.kind)")
+    assert kinds.index("track.hostile") < kinds.index("permit.approved")
+    expect(console.locator("path.track.unregistered")).to_have_count(1)
+    assert console.evaluate("window.__sameConsolePage") is True
+    screenshot(console, "air-defense-console.png")
+
+    hostile.locator("button.acknowledge").click()
+    expect(hostile.locator(".acknowledged-by")).to_have_text("Acknowledged by airdefense")
+    alert = AirDefenseNotification.objects.get(kind="track.hostile")
+    assert alert.acknowledged_by == watcher and alert.acknowledged_at is not None
+    assert Aircraft.objects.get(pk=aircraft.pk).status == Aircraft.Status.REGISTERED
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now().isoformat()
