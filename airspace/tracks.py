@@ -30,20 +30,25 @@ ALERT_KINDS = {
     UNAUTHORIZED: Kind.TRACK_HOSTILE,
     UNREGISTERED: Kind.TRACK_HOSTILE,
 }
-TRACK_FIELDS_MOVED = [
-    "sensor",
-    "sensor_track_id",
-    "remote_id",
-    "aircraft",
-    "permit",
-    "zone",
-    "classification",
-    "classification_changed_at",
-    "last_lat",
-    "last_lon",
-    "last_altitude_m",
-    "last_observed_at",
-]
+# Track columns and their PostgreSQL types, for the one-statement writes from arrays (unnest) of
+# the hot path.
+TRACK_COLUMN_TYPES = {
+    "identity": "text",
+    "sensor_id": "bigint",
+    "sensor_track_id": "text",
+    "remote_id": "text",
+    "aircraft_id": "bigint",
+    "permit_id": "bigint",
+    "zone_id": "bigint",
+    "classification": "text",
+    "classification_changed_at": "timestamptz",
+    "last_lat": "float8",
+    "last_lon": "float8",
+    "last_altitude_m": "float8",
+    "last_observed_at": "timestamptz",
+    "first_seen_at": "timestamptz",
+}
+TRACK_COLUMNS_MOVED = [name for name in TRACK_COLUMN_TYPES if name not in ("identity", "first_seen_at")]
 REPORT_COLUMNS = [
     "track_id",
     "sensor_id",
@@ -224,32 +229,11 @@ def _create_and_lock_tracks(sensor, batch, positions_of):
     return {track.identity: track for track in locked}
 
 
-# Track columns and their PostgreSQL types, for the one-statement writes from arrays (unnest) of
-# the hot path.
-TRACK_COLUMN_TYPES = {
-    "identity": "text",
-    "sensor_id": "bigint",
-    "sensor_track_id": "text",
-    "remote_id": "text",
-    "aircraft_id": "bigint",
-    "permit_id": "bigint",
-    "zone_id": "bigint",
-    "classification": "text",
-    "classification_changed_at": "timestamptz",
-    "last_lat": "float8",
-    "last_lon": "float8",
-    "last_altitude_m": "float8",
-    "last_observed_at": "timestamptz",
-    "first_seen_at": "timestamptz",
-}
-TRACK_COLUMNS_MOVED = [name for name in TRACK_COLUMN_TYPES if name not in ("identity", "first_seen_at")]
-
-
 def _save_moved_tracks(tracks):
     """Write the tracks' new state. On PostgreSQL one UPDATE from arrays: Django's bulk_update builds
     a CASE per field and row, which cost more than all the rest of a batch together."""
     if connection.vendor != "postgresql":
-        Track.objects.bulk_update(tracks, TRACK_FIELDS_MOVED, batch_size=500)
+        Track.objects.bulk_update(tracks, TRACK_COLUMNS_MOVED, batch_size=500)
         return
     assignments = ", ".join(f"{column} = moved.{column}" for column in TRACK_COLUMNS_MOVED)
     arrays = ", ".join(f"%s::{TRACK_COLUMN_TYPES[name]}[]" for name in TRACK_COLUMNS_MOVED)
