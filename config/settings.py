@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -173,7 +173,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = (Queue("default"), Queue("air_defense"))
+# Each queue its own exchange and routing key. Left implicit, Celery binds both queues to one
+# exchange with the same key: harmless on Redis, which routes by queue name, but an AMQP broker
+# would copy every message into both queues.
+CELERY_TASK_DEFAULT_EXCHANGE = "default"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
+CELERY_TASK_QUEUES = (
+    Queue("default", Exchange("default", type="direct"), routing_key="default"),
+    Queue("air_defense", Exchange("air_defense", type="direct"), routing_key="air_defense"),
+)
 CELERY_TASK_ROUTES = {"airspace.tasks.deliver_*": {"queue": "air_defense"}}
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.

@@ -65,5 +65,5 @@ class Command(BaseCommand):
         except Exception:
             logger.exception("Periodic job %s failed; it runs again at its next tick", name)
             return
-        if result:
+        if result and (not isinstance(result, dict) or any(result.values())):
             logger.info("%s: %s", name, result)
