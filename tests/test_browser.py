@@ -129,3 +129,44 @@ def _now():
     from django.utils import timezone
 
     return timezone.now().isoformat()
+
+
+def test_application_errors_are_shown_next_to_the_field_and_a_circle_can_be_drawn(
+    live_server, signed_in, make_user, make_aircraft
+):
+    pilot = make_user(roles.OPERATOR, username="surveyor", organization="Mesopotamia Survey Co")
+    aircraft = make_aircraft(pilot.operator_membership.operator)
+    page = signed_in("surveyor", PASSWORD)
+    page.goto(f"{live_server.url}/permits/new/")
+    page.select_option("#aircraft", str(aircraft.pk))
+    page.select_option("#purpose", "survey")
+    page.fill("#min_altitude_m", "200")
+    page.fill("#max_altitude_m", "100")
+    page.click("#save-permit")  # no area drawn, band upside down
+
+    area_field = page.locator(".field.has-error", has=page.locator("#permit-map"))
+    expect(area_field.locator(".errorlist")).to_be_visible()
+    band_field = page.locator(".field.has-error", has=page.locator("#max_altitude_m"))
+    expect(band_field.locator(".errorlist")).to_contain_text("altitude")
+    assert not FlightPermit.objects.exists()
+
+    # The values typed are kept; draw a circle (press at the centre, drag to the radius) and fix the band.
+    expect(page.locator("#max_altitude_m")).to_have_value("100")
+    page.fill("#min_altitude_m", "0")
+    page.click(".leaflet-draw-draw-circle")
+    box = page.locator("#permit-map").bounding_box()
+    centre_x, centre_y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.7
+    page.mouse.move(centre_x, centre_y)
+    page.mouse.down()
+    page.mouse.move(centre_x + 30, centre_y, steps=5)
+    page.mouse.up()
+    expect(page.locator("#area-summary")).to_contain_text("Circle of")
+    page.click("#save-permit")
+    expect(page.locator("#permit-state")).to_have_text("Draft")
+    permit = FlightPermit.objects.get()
+    assert permit.area["type"] == "Point" and permit.radius_m > 100
+
+    # The owner may cancel a draft; once cancelled, no button is left.
+    page.click("form[data-transition=cancel] button")
+    expect(page.locator("#permit-state")).to_have_text("Cancelled")
+    expect(page.locator("#transitions form")).to_have_count(0)

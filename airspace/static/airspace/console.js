@@ -87,11 +87,14 @@
     action.appendChild(button);
   }
 
+  // The newest notifications from the inbox; returns the id of the newest, from which the stream
+  // replays, so nothing created between the two is missed.
   async function loadInbox() {
     const response = await fetch("/api/v1/air-defense/notifications/?limit=100", { credentials: "same-origin" });
-    if (!response.ok) return;
+    if (!response.ok) return null;
     const page = await response.json();
     page.results.slice().reverse().forEach(render);
+    return page.results.length ? page.results[0].id : null;
   }
 
   async function refreshTracks() {
@@ -113,8 +116,9 @@
     }
   }
 
-  function listen() {
-    const stream = new EventSource("/api/v1/air-defense/stream/");
+  function listen(newestId) {
+    // After a dropped connection the browser reconnects by itself, sending Last-Event-ID.
+    const stream = new EventSource(`/api/v1/air-defense/stream/${newestId ? `?last_event_id=${newestId}` : ""}`);
     stream.onopen = () => { status.textContent = "Live"; status.className = "badge authorized"; };
     stream.onerror = () => { status.textContent = "Reconnecting…"; status.className = "badge nonconforming"; };
     settings.kinds.forEach((kind) => stream.addEventListener(kind, (event) => {
