@@ -79,6 +79,7 @@ class AirspaceIndex:
     version: tuple
     permits: list[PermitInEffect] = field(default_factory=list)
     permit_tree: shapely.STRtree | None = None
+    permit_areas: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     permit_aircraft: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     permit_min_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
     permit_max_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -88,6 +89,7 @@ class AirspaceIndex:
     first_permit_of_aircraft: dict[int, int] = field(default_factory=dict)
     zones: list[ZoneEntry] = field(default_factory=list)
     zone_tree: shapely.STRtree | None = None
+    zone_areas: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     zone_min_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
     zone_max_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
     zone_prohibited: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
@@ -121,7 +123,8 @@ def build_index(version) -> AirspaceIndex:
         del _buffered_permit_areas[stale]
     if rows:
         columns = list(zip(*rows, strict=True))
-        index.permit_tree = shapely.STRtree(polygons)
+        index.permit_areas = _prepared(polygons)
+        index.permit_tree = shapely.STRtree(index.permit_areas)
         index.permit_aircraft = np.array(columns[2], dtype=np.int64)
         index.permit_min_alt = np.array(columns[4], dtype=float)
         index.permit_max_alt = np.array(columns[5], dtype=float)
@@ -135,11 +138,20 @@ def build_index(version) -> AirspaceIndex:
     )
     if zones:
         index.zones = [ZoneEntry(pk, name, kind) for pk, name, kind, *_ in zones]
-        index.zone_tree = shapely.STRtree([polygon_from_boundary(boundary) for *_, boundary, _, _ in zones])
+        index.zone_areas = _prepared([polygon_from_boundary(boundary) for *_, boundary, _, _ in zones])
+        index.zone_tree = shapely.STRtree(index.zone_areas)
         index.zone_min_alt = np.array([row[4] for row in zones], dtype=float)
         index.zone_max_alt = np.array([row[5] for row in zones], dtype=float)
         index.zone_prohibited = np.array([row[2] == RestrictedZone.Kind.PROHIBITED for row in zones])
     return index
+
+
+def _prepared(polygons):
+    """Polygons prepared once per index: a point-in-polygon test on a prepared polygon uses its own
+    segment index instead of walking every vertex."""
+    areas = np.array(polygons, dtype=object)
+    shapely.prepare(areas)
+    return areas
 
 
 _current_index: AirspaceIndex | None = None
@@ -222,8 +234,11 @@ def classify(batch, index: AirspaceIndex, registry: dict[str, RegisteredAircraft
 
     if index.permit_tree is not None and has_permit.any():
         candidates = np.flatnonzero(has_permit)
-        report_at, permit_at = index.permit_tree.query(points[candidates], predicate="intersects")
+        # The tree finds the bounding boxes; the prepared polygons answer point-in-polygon.
+        report_at, permit_at = index.permit_tree.query(points[candidates])
         report_at = candidates[report_at]
+        contained = shapely.intersects_xy(index.permit_areas[permit_at], batch.lon[report_at], batch.lat[report_at])
+        report_at, permit_at = report_at[contained], permit_at[contained]
         altitude_tolerance = settings.TRACK_ALTITUDE_TOLERANCE_M
         time_tolerance = settings.TRACK_TIME_TOLERANCE_S
         altitude = batch.altitude_m[report_at]
@@ -240,7 +255,9 @@ def classify(batch, index: AirspaceIndex, registry: dict[str, RegisteredAircraft
 
     zone = np.full(count, NOTHING, dtype=np.int64)
     if index.zone_tree is not None:
-        report_at, zone_at = index.zone_tree.query(points, predicate="intersects")
+        report_at, zone_at = index.zone_tree.query(points)
+        contained = shapely.intersects_xy(index.zone_areas[zone_at], batch.lon[report_at], batch.lat[report_at])
+        report_at, zone_at = report_at[contained], zone_at[contained]
         altitude = batch.altitude_m[report_at]
         inside = (altitude >= index.zone_min_alt[zone_at]) & (altitude <= index.zone_max_alt[zone_at])
         report_at, zone_at = report_at[inside], zone_at[inside]

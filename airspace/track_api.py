@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import roles
+from .fast_json import OrjsonParser, OrjsonRenderer
 from .models import Classification, Sensor, Track
 from .reports import parse_report_batch
 from .track_serializers import ReportBatchInSerializer, ReportBatchOutSerializer, TrackSerializer
@@ -21,6 +22,8 @@ class ReportBatchView(APIView):
     400 naming each bad report's index and field, none of it."""
 
     permission_classes = [IsAuthenticated, roles.IsSensor]
+    parser_classes = [OrjsonParser]
+    renderer_classes = [OrjsonRenderer]
 
     @extend_schema(request=ReportBatchInSerializer, responses=ReportBatchOutSerializer)
     def post(self, request):

@@ -136,19 +136,17 @@ def stream_reader(url, token, received, ready, stop):
                 return
 
 
-def sensor_process(url, token, drones, batch_size, hostile_per_batch, duration_s, worker_number, run, results):
-    """Post batches until the time is up; return counts, request latencies and hostile send times."""
-    rng = random.Random(worker_number)
-    session = requests.Session()
-    session.headers.update({"Authorization": f"Token {token}", "Content-Type": "application/json"})
-    sent_hostile = {}
-    request_s = []
-    reports_ok = 0
-    errors = 0
-    batch_number = 0
-    deadline = time.time() + duration_s
-    while time.time() < deadline:
-        observed_at = datetime.now(UTC).isoformat()
+BATCH_MARK = "__BATCH__"
+PREPARED_BODIES = 20
+
+
+def prepared_bodies(rng, drones, batch_size, hostile_per_batch, run, worker_number):
+    """Request bodies built before the clock starts, so that the load generator (on the same cores
+    as the service) spends its CPU sending, not composing JSON. Each send puts the batch number
+    into the intruders' track ids, so every batch brings new hostile tracks."""
+    observed_at = datetime.now(UTC).isoformat()  # valid for the whole run (reports may be 24 h old)
+    bodies = []
+    for _ in range(PREPARED_BODIES):
         reports = []
         for _ in range(batch_size - hostile_per_batch):
             drone = rng.choice(drones)
@@ -165,11 +163,10 @@ def sensor_process(url, token, drones, batch_size, hostile_per_batch, duration_s
                     "altitude_m": rng.uniform(20, 110),
                 }
             )
-        hostile_ids = [f"intruder-{run}-{worker_number}-{batch_number}-{n}" for n in range(hostile_per_batch)]
-        for track_id in hostile_ids:
+        for n in range(hostile_per_batch):
             reports.append(
                 {
-                    "sensor_track_id": track_id,
+                    "sensor_track_id": f"intruder-{run}-{worker_number}-{BATCH_MARK}-{n}",
                     "observed_at": observed_at,
                     "lat": 33.22 + rng.random() * 0.02,
                     "lon": 44.25 + rng.random() * 0.05,
@@ -177,12 +174,30 @@ def sensor_process(url, token, drones, batch_size, hostile_per_batch, duration_s
                 }
             )
         rng.shuffle(reports)
-        body = json.dumps({"reports": reports})
+        bodies.append(json.dumps({"reports": reports}))
+    return bodies
+
+
+def sensor_process(url, token, drones, batch_size, hostile_per_batch, duration_s, worker_number, run, results):
+    """Post batches until the time is up; return counts, request latencies and hostile send times."""
+    rng = random.Random(worker_number)
+    bodies = prepared_bodies(rng, drones, batch_size, hostile_per_batch, run, worker_number)
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Token {token}", "Content-Type": "application/json"})
+    sent_hostile = {}
+    request_s = []
+    reports_ok = 0
+    errors = 0
+    batch_number = 0
+    deadline = time.time() + duration_s
+    while time.time() < deadline:
+        body = bodies[batch_number % len(bodies)].replace(BATCH_MARK, str(batch_number))
+        hostile_ids = [f"intruder-{run}-{worker_number}-{batch_number}-{n}" for n in range(hostile_per_batch)]
         started = time.time()
         response = session.post(f"{url}/api/v1/tracks/reports/", data=body, timeout=60)
         request_s.append(time.time() - started)
         if response.status_code == 200:
-            reports_ok += len(reports)
+            reports_ok += batch_size
             for track_id in hostile_ids:
                 sent_hostile[track_id] = started
         else:
