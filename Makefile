@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/airspace
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 export PORT
 
-.PHONY: run test install install-dev browser lint format migrate demo-data bench clean
+.PHONY: run test install install-dev browser lint format migrate demo-data bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ format: install-dev
 
 test: install-dev browser lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The screenshots in docs/screenshots/, taken by the browser tests.
+screenshots: install-dev browser
+	UPDATE_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest tests/test_browser.py
 
 bench: install-dev
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)

@@ -32,9 +32,10 @@
       .bindTooltip(label).addTo(map);
   }
 
-  function fit(map, layers) {
+  function fit(map, layers, pad = 0.4) {
     const present = layers.filter(Boolean);
-    if (present.length) map.fitBounds(L.featureGroup(present).getBounds().pad(0.4));
+    // Never closer than zoom 13: the officer must see what lies around a small volume.
+    if (present.length) map.fitBounds(L.featureGroup(present).getBounds().pad(pad), { maxZoom: 13 });
   }
 
   function round(value) {
