@@ -232,3 +232,20 @@ def test_the_console_page_carries_its_configuration(air_defense_user, browser_fo
     page = browser_for(air_defense_user).get("/console/").content.decode()
     assert 'id="console-config"' in page and "Green Zone" in page and "track.hostile" in page
     assert "/static/leaflet/leaflet.js" in page
+
+
+def test_operator_edits_an_application_sent_back_but_not_an_approved_one(make_permit, operator_user, browser_for):
+    sent_back = make_permit(state=State.CHANGES_REQUESTED, owner=operator_user)
+    client = browser_for(operator_user)
+    form = client.get(f"/permits/{sent_back.pk}/edit/")
+    assert form.status_code == 200 and form.context["values"]["max_altitude_m"] == sent_back.max_altitude_m
+    response = client.post(f"/permits/{sent_back.pk}/edit/", application(sent_back.aircraft, max_altitude_m="60"))
+    assert response["Location"] == f"/permits/{sent_back.pk}/"
+    sent_back.refresh_from_db()
+    assert (sent_back.state, sent_back.max_altitude_m) == (State.CHANGES_REQUESTED, 60)
+
+    approved = make_permit(state=State.APPROVED, owner=operator_user)
+    response = client.post(f"/permits/{approved.pk}/edit/", application(approved.aircraft, max_altitude_m="60"))
+    assert response["Location"] == f"/permits/{approved.pk}/"
+    approved.refresh_from_db()
+    assert approved.max_altitude_m == 120
