@@ -29,16 +29,8 @@ operators_only = roles.page_for(roles.is_operator, "Only operators apply for per
 staff_only = roles.page_for(roles.is_command_staff, "Only command staff work the review queue.")
 
 FORM_FIELDS = ["aircraft", "purpose", "description", "area", "radius_m", "min_altitude_m", "max_altitude_m"]
-REASON_REQUIRED = {"reject", "request-changes", "revoke"}
-TRANSITION_LABELS = {
-    "submit": "Submit for review",
-    "start-review": "Start review",
-    "approve": "Approve",
-    "reject": "Reject",
-    "request-changes": "Request changes",
-    "cancel": "Cancel",
-    "revoke": "Revoke",
-}
+# A button says what the transition does; only where its name is not enough is it spelled out.
+TRANSITION_LABELS = {"submit": "Submit for review"}
 
 
 def _utc(value):
@@ -150,7 +142,11 @@ def _permit_form(request, permit):
 def permit_detail(request, pk):
     permit = get_object_or_404(permits_visible_to(request.user), pk=pk)
     transitions = [
-        {"name": name, "label": TRANSITION_LABELS[name], "needs_reason": name in REASON_REQUIRED}
+        {
+            "name": name,
+            "label": TRANSITION_LABELS.get(name, name.replace("-", " ").capitalize()),
+            "needs_reason": services.USER_TRANSITIONS[name] in services.TRANSITIONS_NEEDING_REASON,
+        }
         for name in services.available_transitions(permit, request.user)
     ]
     neighbours = []

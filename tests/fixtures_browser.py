@@ -42,12 +42,14 @@ def signed_in(chromium, live_server, settings):
     """signed_in(username, password) -> a page of a fresh browser context, signed in."""
     settings.MAP_TILE_URL = ""  # no tile server in tests: the maps draw on a plain background
     contexts = []
+    script_errors = []  # an uncaught error in a page's JavaScript fails the test
 
     def sign_in(username, password):
         context = chromium.new_context(viewport={"width": 1400, "height": 900}, timezone_id="UTC")
         context.set_default_timeout(30_000)
         contexts.append(context)
         page = context.new_page()
+        page.on("pageerror", lambda error: script_errors.append(f"{username}: {error}"))
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
@@ -58,6 +60,7 @@ def signed_in(chromium, live_server, settings):
     yield sign_in
     for context in contexts:
         context.close()
+    assert not script_errors, script_errors
 
 
 def screenshot(page, name):

@@ -34,7 +34,7 @@ def draw_polygon(page, map_selector, corners):
 
 
 def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
-    celery_worker, live_server, signed_in, make_user, make_aircraft, make_zone, settings
+    celery_worker, live_server, signed_in, make_user, make_aircraft, make_zone, make_permit, settings
 ):
     settings.AIR_DEFENSE_STREAM_HEARTBEAT_S = 1  # the live server notices closed streams soon
     pilot = make_user(roles.OPERATOR, username="pilot", organization="Tigris Aerial Media")
@@ -65,6 +65,10 @@ def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
     permit = FlightPermit.objects.get()
     assert permit.boundary["type"] == "Polygon" and len(permit.boundary["coordinates"][0]) == 5
     assert permit.max_altitude_m == 90
+    # What the officer must weigh around it: a restricted zone just north, another flight just east.
+    west, south, east, north = _bounds(permit.boundary)
+    make_zone(name="Embassy Row", kind="restricted", area=square((west + east) / 2, north + 0.012, 0.005))
+    neighbour = make_permit(state=State.APPROVED, area=square(east + 0.012, (south + north) / 2, 0.005))
     pilot_page.click("form[data-transition=submit] button")
     expect(pilot_page.locator("#permit-state")).to_have_text("Submitted")
     expect(pilot_page.locator("form[data-transition=submit]")).to_have_count(0)
@@ -76,6 +80,9 @@ def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
     officer_page.click("form[data-transition=start-review] button")
     expect(officer_page.locator("#permit-state")).to_have_text("Under review")
     expect(officer_page.locator("#transitions form")).to_have_count(3)  # approve, reject, request changes
+    expect(officer_page.locator("#neighbours")).to_contain_text(neighbour.reference)
+    # The volume, the zones around it and the other flight are all in view on the map.
+    _expect_in_view(officer_page, "#permit-map", 3)
     screenshot(officer_page, "review-permit.png")
     officer_page.click("form[data-transition=approve] button")
     expect(officer_page.locator(".messages")).to_contain_text(f"{permit.reference} is now approved")
@@ -83,8 +90,8 @@ def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
     assert permit.state == State.APPROVED
 
     # The console shows the approval, pushed by the worker through the stream.
-    approval = console.locator("#notifications li[data-kind='permit.approved']")
-    expect(approval).to_contain_text(permit.reference)
+    approval = console.locator("#notifications li[data-kind='permit.approved']", has_text=permit.reference)
+    expect(approval).to_have_count(1)
 
     # A radar sees something with no identifier inside the Green Zone.
     response = requests.post(
@@ -123,6 +130,42 @@ def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
     alert = AirDefenseNotification.objects.get(kind="track.hostile")
     assert alert.acknowledged_by == watcher and alert.acknowledged_at is not None
     assert Aircraft.objects.get(pk=aircraft.pk).status == Aircraft.Status.REGISTERED
+
+
+def test_the_maps_show_zones_and_volumes_when_the_tile_server_is_unreachable(
+    live_server, signed_in, make_user, make_zone, make_permit, settings
+):
+    make_user(roles.COMMAND_STAFF, username="duty")
+    permit = make_permit(state=State.SUBMITTED)
+    west, south, east, north = _bounds(permit.boundary)
+    make_zone(name="Embassy Row", kind="restricted", area=square(east + 0.012, (south + north) / 2, 0.005))
+    page = signed_in("duty", PASSWORD)
+    settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"  # a closed network: nothing answers there
+    page.goto(f"{live_server.url}/permits/{permit.pk}/")
+    expect(page.locator("#permit-map .leaflet-tile-pane img").first).to_be_attached()  # tiles were asked for
+    _expect_in_view(page, "#permit-map", 2)  # the volume and the zone, drawn all the same
+
+
+def _bounds(boundary):
+    longitudes, latitudes = zip(*boundary["coordinates"][0], strict=True)
+    return min(longitudes), min(latitudes), max(longitudes), max(latitudes)
+
+
+def _expect_in_view(page, map_selector, count):
+    """Wait until at least `count` vector shapes are drawn wholly inside the map's visible box."""
+    page.wait_for_function(
+        """([selector, count]) => {
+            const box = document.querySelector(selector).getBoundingClientRect();
+            const shapes = document.querySelectorAll(`${selector} .leaflet-overlay-pane path`);
+            const inside = Array.from(shapes).filter((path) => {
+                const r = path.getBoundingClientRect();
+                return r.width > 0 && r.left >= box.left && r.right <= box.right
+                    && r.top >= box.top && r.bottom <= box.bottom;
+            });
+            return inside.length >= count;
+        }""",
+        arg=[map_selector, count],
+    )
 
 
 def _now():

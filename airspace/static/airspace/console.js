@@ -128,7 +128,8 @@
     }));
   }
 
-  loadInbox().then(listen);
+  // Without the inbox (network hiccup) the stream still starts: live alerts matter more than old ones.
+  loadInbox().catch(() => null).then(listen);
   refreshTracks();
   setInterval(refreshTracks, settings.track_refresh_ms);
 })();

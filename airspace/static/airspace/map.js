@@ -38,6 +38,19 @@
     if (present.length) map.fitBounds(L.featureGroup(present).getBounds().pad(pad), { maxZoom: 13 });
   }
 
+  // The permit page: the volume, widened to show what lies within `reachDeg` (~5 km) of it — the
+  // zones and flights an officer weighs — but not zoomed out to every zone in the country.
+  function fitAround(map, volume, others, reachDeg = 0.05) {
+    const focus = volume.getBounds();
+    const reach = L.latLngBounds(
+      [focus.getSouth() - reachDeg, focus.getWest() - reachDeg],
+      [focus.getNorth() + reachDeg, focus.getEast() + reachDeg],
+    );
+    const view = focus.pad(1);
+    others.filter((layer) => layer && reach.intersects(layer.getBounds())).forEach((layer) => view.extend(layer.getBounds()));
+    map.fitBounds(view.pad(0.1), { maxZoom: 13 });
+  }
+
   function round(value) {
     return Math.round(value * 1e7) / 1e7;
   }
@@ -104,5 +117,5 @@
     return drawn;
   }
 
-  window.AirspaceMap = { COLOURS, createMap, addZone, addVolume, fit, areaEditor };
+  window.AirspaceMap = { COLOURS, createMap, addZone, addVolume, fit, fitAround, areaEditor };
 })();
