@@ -60,11 +60,19 @@ def notify_permit_change(permit, kind):
 
 def record_notification(*, kind, severity, payload, permit=None, track=None):
     """Write the outbox row now and queue its delivery for after the surrounding transaction commits."""
-    notification = AirDefenseNotification.objects.create(
-        kind=kind, severity=severity, payload=payload, permit=permit, track=track
+    [notification] = record_notifications(
+        [AirDefenseNotification(kind=kind, severity=severity, payload=payload, permit=permit, track=track)]
     )
-    transaction.on_commit(lambda: enqueue_delivery(notification.pk))
     return notification
+
+
+def record_notifications(notifications):
+    """Several outbox rows in one INSERT (a sensor batch may turn many tracks hostile at once), each
+    queued for delivery after the surrounding transaction commits."""
+    created = AirDefenseNotification.objects.bulk_create(notifications)
+    ids = [notification.pk for notification in created]
+    transaction.on_commit(lambda: [enqueue_delivery(notification_id) for notification_id in ids])
+    return created
 
 
 def enqueue_delivery(notification_id):

@@ -20,7 +20,7 @@ from .classification import (
     current_index,
 )
 from .models import AirDefenseNotification, PositionReport, Track
-from .notifications import record_notification, track_payload
+from .notifications import record_notifications, track_payload
 
 Kind = AirDefenseNotification.Kind
 Severity = AirDefenseNotification.Severity
@@ -149,32 +149,35 @@ def ingest_reports(*, sensor, batch):
                 strict=True,
             )
         )
-        for track, position, previous in alerts:
-            aircraft = outcome.aircraft[position]
-            record_notification(
-                kind=ALERT_KINDS[codes[position]],
-                severity=alert_severity(codes[position], zone[position]),
-                payload=track_payload(
+        record_notifications(
+            [
+                AirDefenseNotification(
+                    kind=ALERT_KINDS[codes[position]],
+                    severity=alert_severity(codes[position], zone[position]),
+                    payload=track_payload(
+                        track=track,
+                        sensor=sensor,
+                        classification=classification[position],
+                        previous_classification=previous,
+                        report={
+                            "sensor_track_id": batch.sensor_track_ids[position],
+                            "remote_id": batch.remote_ids[position],
+                            "lat": lat[position],
+                            "lon": lon[position],
+                            "altitude_m": altitude_m[position],
+                            "observed_at": observed_at[position],
+                            "speed_mps": batch.speed_mps[position],
+                            "heading_deg": batch.heading_deg[position],
+                        },
+                        aircraft=outcome.aircraft[position],
+                        permit_reference=permit[position].reference if permit[position] else None,
+                        zone=zone[position],
+                    ),
                     track=track,
-                    sensor=sensor,
-                    classification=classification[position],
-                    previous_classification=previous,
-                    report={
-                        "sensor_track_id": batch.sensor_track_ids[position],
-                        "remote_id": batch.remote_ids[position],
-                        "lat": lat[position],
-                        "lon": lon[position],
-                        "altitude_m": altitude_m[position],
-                        "observed_at": observed_at[position],
-                        "speed_mps": batch.speed_mps[position],
-                        "heading_deg": batch.heading_deg[position],
-                    },
-                    aircraft=aircraft,
-                    permit_reference=permit[position].reference if permit[position] else None,
-                    zone=zone[position],
-                ),
-                track=track,
-            )
+                )
+                for track, position, previous in alerts
+            ]
+        )
 
     return [
         {

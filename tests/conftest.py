@@ -3,8 +3,10 @@
 Each area's own fixtures live in tests/fixtures_<area>.py and are registered below."""
 
 import itertools
+import threading
 
 import pytest
+from django.db import connections
 from rest_framework.test import APIClient
 
 from airspace import roles
@@ -102,6 +104,30 @@ def make_aircraft(db):
         return aircraft
 
     return make
+
+
+def run_together(*calls):
+    """Run each call in its own thread (its own database connection), released together by a
+    barrier; returns each call's result, or the exception it raised. For races over real connections:
+    the test must be `django_db(transaction=True)`."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - the test inspects whatever happened
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
 
 
 def square(lon, lat, half_side_deg=0.005):

@@ -11,30 +11,9 @@ from django.utils import timezone
 from airspace.models import AirDefenseNotification
 from permits import services
 from permits.models import FlightPermit, State
+from tests.conftest import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(*calls):
-    """Run each call in its own thread (its own connection), released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects whatever happened
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 @pytest.mark.parametrize("second", ["approve", "reject"])

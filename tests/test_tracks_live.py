@@ -1,16 +1,14 @@
 """Tracks against committed data: two batches for the same track at once (two real database
 connections), and a hostile report reaching the live stream through a real Celery worker."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from airspace.models import AirDefenseNotification, PositionReport, Track
 from permits.models import State
+from tests.conftest import run_together
 from tests.fixtures_celery import StreamReader
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,25 +27,17 @@ def batch(track_ids, *, lat=33.30, lon=44.40):
 
 
 def post_at_once(token, bodies):
-    """POST each body from its own thread (its own database connection), released together."""
-    start = threading.Barrier(len(bodies))
-    statuses = [None] * len(bodies)
+    """POST each body at the same moment, each from its own thread and database connection."""
 
-    def post(position, body):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        try:
-            start.wait(timeout=30)
-            statuses[position] = client.post(REPORTS, body, format="json").status_code
-        finally:
-            connection.close()
+    def poster(body):
+        def post():
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+            return client.post(REPORTS, body, format="json").status_code
 
-    threads = [threading.Thread(target=post, args=(i, body)) for i, body in enumerate(bodies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
+        return post
+
+    return run_together(*[poster(body) for body in bodies])
 
 
 @pytest.mark.parametrize("round_", range(5))
