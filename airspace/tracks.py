@@ -230,8 +230,22 @@ def _create_and_lock_tracks(sensor, batch, positions_of):
         Track.objects.bulk_create(
             [Track(**dict(zip(columns, row, strict=True))) for row in rows], ignore_conflicts=True, batch_size=500
         )
-    locked = Track.objects.select_for_update().filter(identity__in=identities).order_by("identity")
-    return {track.identity: track for track in locked}
+    return {track.identity: track for track in _lock_tracks(identities)}
+
+
+def _lock_tracks(identities):
+    """SELECT … FOR UPDATE of the batch's tracks in identity order. On PostgreSQL the identities go
+    as one bound array: Django would render a thousand-item IN list into the SQL text in Python."""
+    if connection.vendor != "postgresql":
+        return list(Track.objects.select_for_update().filter(identity__in=identities).order_by("identity"))
+    names = [field.attname for field in Track._meta.concrete_fields]
+    sql = (
+        f"SELECT {', '.join(names)} FROM {Track._meta.db_table} "
+        "WHERE identity = ANY(%s::text[]) ORDER BY identity FOR UPDATE"
+    )
+    with _server_binding_cursor() as cursor:
+        cursor.execute(sql, [identities])
+        return [Track.from_db(connection.alias, names, row) for row in cursor.fetchall()]
 
 
 def _save_moved_tracks(tracks):
