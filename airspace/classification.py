@@ -26,8 +26,9 @@ from django.db import connection
 
 from permits.models import IN_EFFECT_STATES, FlightPermit
 
+from .database import server_binding_cursor
 from .geometry import buffer_metres, polygon_from_boundary
-from .models import Aircraft, Classification, RestrictedZone
+from .models import Aircraft, Classification, Operator, RestrictedZone
 
 logger = logging.getLogger(__name__)
 
@@ -187,17 +188,28 @@ class RegisteredAircraft:
 
 def aircraft_by_identifier(identifiers) -> dict[str, RegisteredAircraft]:
     """The registry entries of a batch's identifiers (Remote ID or serial number): one query."""
-    identifiers = {identifier for identifier in identifiers if identifier}
+    identifiers = sorted({identifier for identifier in identifiers if identifier})
     if not identifiers:
         return {}
-    rows = Aircraft.objects.filter(remote_id__in=identifiers) | Aircraft.objects.filter(serial_number__in=identifiers)
-    found = {}
-    for pk, serial, remote_id, status, operator in rows.values_list(
-        "pk", "serial_number", "remote_id", "status", "operator__name"
-    ):
-        aircraft = RegisteredAircraft(pk, serial, remote_id, status, operator)
-        found[serial] = aircraft
-        found[remote_id] = aircraft  # a Remote ID wins over an equal serial of another aircraft
+    if connection.vendor == "postgresql":
+        # The identifiers go as one bound array (see database.py) instead of two IN lists.
+        aircraft, operator = Aircraft._meta.db_table, Operator._meta.db_table
+        with server_binding_cursor() as cursor:
+            cursor.execute(
+                f"SELECT a.id, a.serial_number, a.remote_id, a.status, o.name FROM {aircraft} a "
+                f"JOIN {operator} o ON o.id = a.operator_id "
+                "WHERE a.remote_id = ANY(%s::text[]) OR a.serial_number = ANY(%s::text[])",
+                [identifiers, identifiers],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = (
+            Aircraft.objects.filter(remote_id__in=identifiers) | Aircraft.objects.filter(serial_number__in=identifiers)
+        ).values_list("pk", "serial_number", "remote_id", "status", "operator__name")
+    registered = [RegisteredAircraft(*row) for row in rows]
+    found = {aircraft.serial_number: aircraft for aircraft in registered}
+    # A Remote ID wins over an equal serial number of another aircraft: it is what drones broadcast.
+    found.update({aircraft.remote_id: aircraft for aircraft in registered if aircraft.remote_id})
     return found
 
 

@@ -19,6 +19,7 @@ from .classification import (
     classify,
     current_index,
 )
+from .database import server_binding_cursor
 from .models import AirDefenseNotification, PositionReport, Track
 from .notifications import record_notifications, track_payload
 
@@ -219,7 +220,7 @@ def _create_and_lock_tracks(sensor, batch, positions_of):
         # One statement from arrays; existing tracks are skipped by the unique identity.
         names = ", ".join(columns)
         arrays = ", ".join(f"%s::{TRACK_COLUMN_TYPES[name]}[]" for name in columns)
-        with _server_binding_cursor() as cursor:
+        with server_binding_cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {Track._meta.db_table} ({names}) SELECT * FROM unnest({arrays}) "
                 "ON CONFLICT (identity) DO NOTHING",
@@ -243,7 +244,7 @@ def _lock_tracks(identities):
         f"SELECT {', '.join(names)} FROM {Track._meta.db_table} "
         "WHERE identity = ANY(%s::text[]) ORDER BY identity FOR UPDATE"
     )
-    with _server_binding_cursor() as cursor:
+    with server_binding_cursor() as cursor:
         cursor.execute(sql, [identities])
         return [Track.from_db(connection.alias, names, row) for row in cursor.fetchall()]
 
@@ -263,18 +264,8 @@ def _save_moved_tracks(tracks):
     )
     columns = [[track.pk for track in tracks]]
     columns += [[getattr(track, column) for track in tracks] for column in TRACK_COLUMNS_MOVED]
-    with _server_binding_cursor() as cursor:
+    with server_binding_cursor() as cursor:
         cursor.execute(sql, columns)
-
-
-def _server_binding_cursor():
-    """A psycopg cursor on Django's connection (so inside its transaction) that sends the arrays as
-    bound parameters: Django's client-side binding would render thousands of values into the SQL
-    text in Python."""
-    import psycopg
-
-    connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
 
 
 def _store_reports(rows):

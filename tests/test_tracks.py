@@ -92,6 +92,13 @@ def test_serial_number_identifies_the_aircraft_too(sensor_api, active_permit):
     assert outcome["classification"] == "authorized"
 
 
+def test_a_remote_id_wins_over_another_aircraft_with_that_serial_number(sensor_api, active_permit, make_aircraft):
+    # Drones broadcast their Remote ID: when it equals another drone's serial, the broadcaster is meant.
+    make_aircraft(active_permit.operator, remote_id="RID-OTHER", serial_number=active_permit.aircraft.remote_id)
+    outcome = classify_one(sensor_api, remote_id=active_permit.aircraft.remote_id)
+    assert (outcome["classification"], outcome["permit"]) == ("authorized", active_permit.reference)
+
+
 @pytest.mark.parametrize(
     ("metres_east", "expected"),
     [(-1, "authorized"), (0, "authorized"), (15, "authorized"), (40, "nonconforming"), (5000, "nonconforming")],
