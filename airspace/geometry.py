@@ -52,14 +52,21 @@ def _is_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
 def _position(value, where: str) -> tuple[float, float]:
     if not isinstance(value, list | tuple) or len(value) not in (2, 3):
         raise GeometryError(f"{where} must be a [longitude, latitude] pair.")
     lon, lat = value[0], value[1]
     if not _is_number(lon) or not _is_number(lat):
         raise GeometryError(f"{where} must contain numbers, got {value!r}.")
-    if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise GeometryError(f"{where} must contain finite numbers, got {value!r}.")
+    if not (_is_finite(lon) and _is_finite(lat)):
+        raise GeometryError(f"{where} must contain finite numbers.")
     if not -180 <= lon <= 180:
         raise GeometryError(f"{where}: longitude {lon} is outside -180..180.")
     if not -90 <= lat <= 90:
@@ -78,6 +85,12 @@ def _check_size(polygon: Polygon) -> None:
         )
 
 
+def _check_not_across_antimeridian(positions) -> None:
+    lons = [lon for lon, _ in positions]
+    if max(lons) - min(lons) > 180:
+        raise GeometryError("Areas crossing the antimeridian (180° longitude) are not supported.")
+
+
 def _parse_polygon(coordinates) -> Polygon:
     if not isinstance(coordinates, list) or not coordinates:
         raise GeometryError("A Polygon's coordinates must be a list of rings.")
@@ -93,9 +106,7 @@ def _parse_polygon(coordinates) -> Polygon:
         raise GeometryError("The ring is not closed: its last position must repeat the first.")
     if len(set(positions)) < 3:
         raise GeometryError("The ring needs at least 3 distinct positions.")
-    lons = [lon for lon, _ in positions]
-    if max(lons) - min(lons) > 180:
-        raise GeometryError("Areas crossing the antimeridian (180° longitude) are not supported.")
+    _check_not_across_antimeridian(positions)
     polygon = Polygon(positions)
     if polygon.convex_hull.area == 0:
         raise GeometryError("The ring encloses no area (its positions are on one line).")
@@ -107,7 +118,7 @@ def _parse_polygon(coordinates) -> Polygon:
 def _parse_radius(radius_m) -> float:
     if radius_m is None:
         raise GeometryError("A Point area needs radius_m, the circle's radius in metres.", field="radius_m")
-    if not _is_number(radius_m) or not math.isfinite(radius_m):
+    if not _is_number(radius_m) or not _is_finite(radius_m):
         raise GeometryError("radius_m must be a number of metres.", field="radius_m")
     if not MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M:
         raise GeometryError(
@@ -145,6 +156,8 @@ def parse_area(area, radius_m=None) -> Area:
         if abs(lat) > 85:
             raise GeometryError("Circles within 5° of a pole are not supported.")
         polygon = circle_polygon(lon, lat, radius)
+        # Near 180° the vertices wrap to -180°: that ring would span the whole globe.
+        _check_not_across_antimeridian(polygon.exterior.coords)
         return Area(geojson={"type": "Point", "coordinates": [lon, lat]}, radius_m=radius, polygon=polygon)
     raise GeometryError(
         f"Unsupported area type {kind!r}: give a GeoJSON Polygon, or a Point with radius_m for a circle."
@@ -169,7 +182,7 @@ def polygon_from_boundary(boundary: dict) -> Polygon:
 def validate_altitude_band(min_altitude_m, max_altitude_m, *, ceiling_m=None) -> None:
     """An altitude band in metres above ground: 0 <= min < max (<= ceiling)."""
     for name, value in (("min_altitude_m", min_altitude_m), ("max_altitude_m", max_altitude_m)):
-        if not _is_number(value) or not math.isfinite(value):
+        if not _is_number(value) or not _is_finite(value):
             raise GeometryError(f"{name} must be a number of metres above ground.", field=name)
     if min_altitude_m < 0:
         raise GeometryError("min_altitude_m cannot be below ground (0).", field="min_altitude_m")

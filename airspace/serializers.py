@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from .geometry import GeometryError, parse_area, validate_altitude_band
 from .models import Aircraft, RestrictedZone
@@ -31,8 +32,10 @@ class VolumeSerializerMixin(serializers.Serializer):
 
         errors = {}
         if "area" in attrs or "radius_m" in attrs or instance is None:
+            # A new area comes with its own radius (or none): the stored radius was the old circle's.
+            radius_m = attrs.get("radius_m") if "area" in attrs else current("radius_m")
             try:
-                area = parse_area(current("area"), current("radius_m"))
+                area = parse_area(current("area"), radius_m)
             except GeometryError as exc:
                 errors[exc.field] = [str(exc)]
             else:
@@ -50,8 +53,25 @@ class VolumeSerializerMixin(serializers.Serializer):
         return attrs
 
 
+class IdentifierField(serializers.CharField):
+    """A serial number or Remote ID: trimmed and upper-cased *before* the uniqueness check, so that
+    "abc-1" meets the stored "ABC-1" there (a 400) rather than at the database constraint (a 500)."""
+
+    def __init__(self, *, unique_message, **kwargs):
+        validators = [UniqueValidator(queryset=Aircraft.objects.all(), message=unique_message)]
+        super().__init__(max_length=64, validators=validators, **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).upper()
+
+
 class AircraftSerializer(serializers.ModelSerializer):
     operator = serializers.StringRelatedField(read_only=True)
+    serial_number = IdentifierField(unique_message="An aircraft with this serial number is already registered.")
+    remote_id = IdentifierField(
+        unique_message="An aircraft with this Remote ID is already registered.",
+        help_text="Remote ID broadcast identifier",
+    )
     mtow_kg = serializers.DecimalField(
         max_digits=7, decimal_places=3, min_value=Decimal("0.001"), max_value=Decimal("1000")
     )
@@ -71,12 +91,6 @@ class AircraftSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "operator", "status", "created_at"]
-
-    def validate_serial_number(self, value):
-        return value.strip().upper()
-
-    def validate_remote_id(self, value):
-        return value.strip().upper()
 
 
 class RestrictedZoneSerializer(VolumeSerializerMixin, serializers.ModelSerializer):

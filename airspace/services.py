@@ -3,10 +3,9 @@
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import can_proceed
+from django_fsm import TransitionNotAllowed, can_proceed
 
 from . import roles
-from .api_errors import Conflict
 from .models import Aircraft
 
 
@@ -17,7 +16,8 @@ def _change_aircraft_status(*, aircraft_id, officer, transition_name, past_tense
         aircraft = Aircraft.objects.select_for_update().get(pk=aircraft_id)
         transition = getattr(aircraft, transition_name)
         if not can_proceed(transition):
-            raise Conflict(f"An aircraft that is {aircraft.status} cannot be {past_tense} now.")
+            # A 409 from the API; the aircraft page shows it as a message.
+            raise TransitionNotAllowed(f"An aircraft that is {aircraft.status} cannot be {past_tense} now.")
         transition()
         aircraft.status_changed_at = timezone.now()
         aircraft.status_changed_by = officer

@@ -97,7 +97,7 @@ def zones_page(request):
         data = {**values, "radius_m": values["radius_m"] or None}
         try:
             data["area"] = json.loads(values["area"]) if values["area"] else None
-        except ValueError:
+        except (ValueError, RecursionError):
             pass  # the serializer names the field
         serializer = RestrictedZoneSerializer(data=data)
         if serializer.is_valid():

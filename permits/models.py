@@ -95,6 +95,10 @@ def enters_no_prohibited_zone(permit):
     return not permit.prohibited_zones
 
 
+def aircraft_may_fly(permit):
+    return permit.aircraft_problem() is None
+
+
 def window_problems(starts_at, ends_at, *, now=None):
     """What is wrong with a permit window, as {field: message}; empty when it is fine."""
     now = now or timezone.now()
@@ -177,19 +181,25 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
     def submission_problems(self):
         """Why this application may not be submitted (or approved) now, as {field: message}."""
         problems = window_problems(self.starts_at, self.ends_at)
-        if self.aircraft.operator_id != self.operator_id:
-            problems["aircraft"] = "The aircraft belongs to another operator."
-        elif self.aircraft.status != Aircraft.Status.REGISTERED:
-            problems["aircraft"] = (
-                f"Aircraft {self.aircraft.serial_number} is {self.aircraft.get_status_display().lower()}, "
-                "not registered: it cannot fly under a permit."
-            )
+        if aircraft_problem := self.aircraft_problem():
+            problems["aircraft"] = aircraft_problem
         if self.max_altitude_m > settings.PERMIT_MAX_ALTITUDE_M:
             problems["max_altitude_m"] = f"Permits go up to {settings.PERMIT_MAX_ALTITUDE_M:g} m above ground."
         if self.prohibited_zones:
             names = ", ".join(zone.name for zone in self.prohibited_zones)
             problems["area"] = f"The volume enters the prohibited zone {names}: no flight may be permitted there."
         return problems
+
+    def aircraft_problem(self):
+        """Why this permit's aircraft may not fly under it (checked at submission and approval), or None."""
+        if self.aircraft.operator_id != self.operator_id:
+            return "The aircraft belongs to another operator."
+        if self.aircraft.status != Aircraft.Status.REGISTERED:
+            return (
+                f"Aircraft {self.aircraft.serial_number} is {self.aircraft.get_status_display().lower()}, "
+                "not registered: it cannot fly under a permit."
+            )
+        return None
 
     def forget_zones(self):
         """Drop the cached zone checks after the volume changed."""
@@ -218,7 +228,7 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         source=State.UNDER_REVIEW,
         target=State.APPROVED,
         permission=may_decide,
-        conditions=[enters_no_prohibited_zone, window_not_ended],
+        conditions=[enters_no_prohibited_zone, aircraft_may_fly, window_not_ended],
     )
     def approve(self, by=None, reason=""):
         self._decide(by, reason)

@@ -47,7 +47,7 @@ def _permit_input(post):
     if data["area"]:
         try:
             data["area"] = json.loads(data["area"])
-        except ValueError:
+        except (ValueError, RecursionError):
             pass  # left as text: the serializer names the field
     data["starts_at"] = _utc(post.get("starts_at"))
     data["ends_at"] = _utc(post.get("ends_at"))

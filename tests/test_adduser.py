@@ -46,8 +46,20 @@ def test_rerun_updates_password_without_duplicating():
         ["eve", "--role", "pilot", "--password", "secret-pass-1"],
         ["eve", "--role", "command_staff", "--password", "secret-pass-1", "--organization", "X"],
         ["eve", "--role", "operator", "--password", "short"],
+        ["", "--role", "air_defense", "--password", "secret-pass-1"],
+        ["eve with spaces", "--role", "air_defense", "--password", "secret-pass-1"],
+        ["e" * 151, "--role", "air_defense", "--password", "secret-pass-1"],
     ],
+    ids=["unknown-role", "organization-for-staff", "short-password", "blank-name", "spaces", "too-long"],
 )
 def test_bad_arguments_fail_clearly(args):
     with pytest.raises((CommandError, SystemExit)):
         call_command("adduser", *args)
+
+
+@pytest.mark.django_db
+def test_sensor_name_taken_by_another_user_fails_clearly():
+    call_command("adduser", "radar-1", "--role", "sensor", "--password", "secret-pass-1")
+    Sensor.objects.filter(user__username="radar-1").update(name="radar-2")
+    with pytest.raises(CommandError, match="radar-2"):
+        call_command("adduser", "radar-2", "--role", "sensor", "--password", "secret-pass-1")

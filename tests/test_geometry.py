@@ -58,6 +58,9 @@ def test_clockwise_ring_is_reoriented_counter_clockwise():
         (ring((44.0, 33.0), (44.00001, 33.0), (44.00001, 33.00001), (44.0, 33.0)), "smaller than the minimum"),
         (ring((30.0, 20.0), (50.0, 20.0), (50.0, 40.0), (30.0, 40.0), (30.0, 20.0)), "larger than the maximum"),
         (ring((-179.0, 0.0), (179.0, 0.0), (179.0, 1.0), (-179.0, 1.0), (-179.0, 0.0)), "antimeridian"),
+        pytest.param(
+            ring((10**400, 33.0), (44.01, 33.0), (44.01, 33.01), (10**400, 33.0)), "finite", id="int-overflow"
+        ),
     ],
 )
 def test_bad_polygons_are_refused_with_a_reason(area, words):
@@ -91,6 +94,7 @@ def test_circle_vertices_are_radius_from_centre_at_any_latitude(lat, radius):
         (True, "number"),
         ("500", "number"),
         (float("inf"), "number"),
+        pytest.param(10**400, "number", id="int-overflow"),
     ],
 )
 def test_bad_radius_names_radius_field(radius, words):
@@ -98,6 +102,16 @@ def test_bad_radius_names_radius_field(radius, words):
         parse_area({"type": "Point", "coordinates": [44.0, 33.0]}, radius)
     assert error.value.field == "radius_m"
     assert words in str(error.value)
+
+
+@pytest.mark.parametrize("lon", [179.95, -179.95, 180.0])
+def test_circle_across_the_antimeridian_is_refused(lon):
+    # Its vertices would wrap to the other sign: a ring around the whole globe at that latitude.
+    with pytest.raises(GeometryError) as error:
+        parse_area({"type": "Point", "coordinates": [lon, 10.0]}, 20_000)
+    assert error.value.field == "area"
+    assert "antimeridian" in str(error.value)
+    assert parse_area({"type": "Point", "coordinates": [179.5, 10.0]}, 20_000).polygon.is_valid  # clear of it
 
 
 def test_radius_with_polygon_is_refused():
@@ -123,6 +137,7 @@ def test_bad_circle_centre(point):
         (0, None, "max_altitude_m"),
         (0, True, "max_altitude_m"),
         (0, float("nan"), "max_altitude_m"),
+        pytest.param(0, 10**400, "max_altitude_m", id="int-overflow"),
         (0, 5000, "max_altitude_m"),
     ],
 )

@@ -2,6 +2,7 @@
 and the delivery tasks called in-process (the worker tests are in test_notifications_worker.py)."""
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -238,7 +239,7 @@ def test_bad_subscription_is_a_400_naming_the_field(air_defense, body, field):
 
 @pytest.mark.django_db
 def test_deliver_notification_marks_publishes_and_fans_out_once(air_defense_user, settings):
-    settings.AIR_DEFENSE_STREAM_CHANNEL = "airspace:test:unit-deliver"
+    settings.AIR_DEFENSE_STREAM_CHANNEL = f"airspace:test:{uuid.uuid4().hex}"  # alone on it
     active = subscribe_webhook(name="active", url="http://127.0.0.1:18498/a", user=air_defense_user)
     subscribe_webhook(name="inactive", url="http://127.0.0.1:18498/b", user=air_defense_user, active=False)
     alert = notification()
@@ -393,7 +394,7 @@ def parse_event(block):
 def test_stream_sends_published_notifications(air_defense, settings, redis_url):
     if not redis_url:
         settings.REDIS_URL = ""  # the embedded demo: fan-out in this process
-    settings.AIR_DEFENSE_STREAM_CHANNEL = "airspace:test:unit-stream"
+    settings.AIR_DEFENSE_STREAM_CHANNEL = f"airspace:test:{uuid.uuid4().hex}"
     alert = notification()
 
     response = air_defense.get(STREAM, HTTP_ACCEPT="text/event-stream")

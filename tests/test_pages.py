@@ -209,6 +209,10 @@ def test_staff_verify_aircraft_and_manage_zones(officer, operator_user, make_air
     client.post(f"/aircraft/{aircraft.pk}/verify/")
     aircraft.refresh_from_db()
     assert aircraft.status == Aircraft.Status.REGISTERED
+    # A second click (or a second officer) is told, not given a server error.
+    again = client.post(f"/aircraft/{aircraft.pk}/verify/", follow=True)
+    assert again.status_code == 200
+    assert "cannot be verified" in again.content.decode()
 
     zone_form = {
         "name": "Embassy row",

@@ -114,6 +114,14 @@ BAD_INPUT = {
     ),
     "area is not GeoJSON": ({"area": "somewhere near the bridge"}, "area"),
     "point without radius": ({"area": {"type": "Point", "coordinates": [44.3, 33.2]}}, "radius_m"),
+    "coordinate too large for a float": (
+        {"area": {"type": "Point", "coordinates": [10**400, 33.2]}, "radius_m": 50},
+        "area",
+    ),
+    "circle across the antimeridian": (
+        {"area": {"type": "Point", "coordinates": [179.99, 33.2]}, "radius_m": 5000},
+        "area",
+    ),
     "inverted altitude band": ({"min_altitude_m": 120, "max_altitude_m": 30}, "max_altitude_m"),
     "altitude below ground": ({"min_altitude_m": -10}, "min_altitude_m"),
     "altitude not a number": ({"max_altitude_m": "high"}, "max_altitude_m"),
@@ -132,7 +140,9 @@ BAD_INPUT = {
 @pytest.mark.django_db
 @pytest.mark.parametrize("overrides, field", list(BAD_INPUT.values()), ids=list(BAD_INPUT))
 def test_bad_input_is_a_400_naming_the_field(client_for, operator_user, own_aircraft, overrides, field):
-    response = client_for(operator_user).post(PERMITS, application(own_aircraft, **overrides), format="json")
+    client = client_for(operator_user)
+    client.raise_request_exception = False
+    response = client.post(PERMITS, application(own_aircraft, **overrides), format="json")
     assert response.status_code == 400
     assert field in response.json(), response.json()
     assert FlightPermit.objects.count() == 0
@@ -143,6 +153,25 @@ def test_malformed_json_is_a_400(client_for, operator_user):
     response = client_for(operator_user).post(PERMITS, '{"purpose": "survey",', content_type="application/json")
     assert response.status_code == 400
     assert "JSON" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_json_nested_too_deeply_is_a_400(client_for, operator_user):
+    client = client_for(operator_user)
+    client.raise_request_exception = False
+    response = client.post(PERMITS, '{"area": ' + "[" * 100_000 + "]" * 100_000 + "}", content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_list_limit_beyond_the_database_integer_range_is_capped(make_permit, client_for, operator_user):
+    make_permit(owner=operator_user)
+    client = client_for(operator_user)
+    client.raise_request_exception = False
+    response = client.get(PERMITS, {"limit": "9" * 30})
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
 
 
 @pytest.mark.django_db
@@ -244,6 +273,21 @@ def test_edit_cannot_move_the_state_or_take_anothers_aircraft(
 
 
 @pytest.mark.django_db
+def test_edit_turns_a_circle_into_a_polygon(make_permit, client_for, operator_user):
+    # The stored radius was the old circle's: a new Polygon area does not inherit it.
+    permit = make_permit(owner=operator_user, area={"type": "Point", "coordinates": [44.30, 33.25]}, radius_m=300)
+    response = client_for(operator_user).patch(f"{PERMITS}{permit.id}/", {"area": square(44.30, 33.25)}, format="json")
+    assert response.status_code == 200, response.json()
+    permit.refresh_from_db()
+    assert (permit.area["type"], permit.radius_m) == ("Polygon", None)
+    moved = client_for(operator_user).patch(
+        f"{PERMITS}{permit.id}/", {"area": {"type": "Point", "coordinates": [44.31, 33.25]}}, format="json"
+    )
+    assert moved.status_code == 400
+    assert "radius_m" in moved.json()
+
+
+@pytest.mark.django_db
 def test_edit_validates_the_band_against_the_stored_one(make_permit, client_for, operator_user):
     permit = make_permit(owner=operator_user)  # band 0..120
     response = client_for(operator_user).patch(f"{PERMITS}{permit.id}/", {"min_altitude_m": 150}, format="json")
@@ -333,6 +377,22 @@ def test_restricted_zone_needs_a_senior_officer(make_permit, make_zone, client_f
     )
     assert response.status_code == 200, response.json()
     assert response.json()["decision_reason"] == "Coordinated with tower"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [Aircraft.Status.SUSPENDED, Aircraft.Status.PENDING])
+def test_aircraft_no_longer_registered_cannot_be_approved(make_permit, client_for, senior_officer, status):
+    # Grounded while under review: its flights would be classified hostile despite the approval.
+    permit = make_permit(state=State.UNDER_REVIEW)
+    Aircraft.objects.filter(pk=permit.aircraft_id).update(status=status)
+    client = client_for(senior_officer)
+    assert "approve" not in client.get(f"{PERMITS}{permit.id}/").json()["available_transitions"]
+    response = client.post(f"{PERMITS}{permit.id}/approve/")
+    assert response.status_code == 400
+    assert "not registered" in response.json()["aircraft"][0]
+    permit.refresh_from_db()
+    assert permit.state == State.UNDER_REVIEW
+    assert not AirDefenseNotification.objects.exists()
 
 
 @pytest.mark.django_db

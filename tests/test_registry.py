@@ -38,6 +38,22 @@ def test_duplicate_identifier_is_a_400_naming_the_field(client_for, operator_use
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("field", ["serial_number", "remote_id"])
+@pytest.mark.parametrize("spelling", [str, str.lower, str.swapcase], ids=["same", "lower", "swapped"])
+def test_duplicate_identifier_as_typed_is_a_400_not_a_500(client_for, operator_user, field, spelling):
+    # The stored identifier is upper-cased: the uniqueness check must compare the upper-cased input,
+    # or a retried registration ("dji-m3-777" twice) reaches the database constraint.
+    client = client_for(operator_user)
+    assert client.post("/api/v1/aircraft/", AIRCRAFT, format="json").status_code == 201
+    second = {**AIRCRAFT, "serial_number": "OTHER-1", "remote_id": "OTHER-RID", field: spelling(AIRCRAFT[field])}
+    client.raise_request_exception = False
+    response = client.post("/api/v1/aircraft/", second, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert Aircraft.objects.count() == 1
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "change, field",
     [
@@ -129,5 +145,25 @@ def test_token_endpoint(client_for, operator_user):
 @pytest.mark.django_db
 def test_malformed_json_is_a_400(client_for, operator_user):
     response = client_for(operator_user).post("/api/v1/aircraft/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_list_limit_beyond_the_database_integer_range_is_capped(client_for, operator_user, make_aircraft):
+    make_aircraft(operator_user.operator_membership.operator)
+    client = client_for(operator_user)
+    client.raise_request_exception = False
+    response = client.get("/api/v1/aircraft/", {"limit": "9" * 30})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+
+
+@pytest.mark.django_db
+def test_json_nested_too_deeply_is_a_400(client_for, operator_user):
+    client = client_for(operator_user)
+    client.raise_request_exception = False
+    body = '{"serial_number": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.post("/api/v1/aircraft/", body, content_type="application/json")
     assert response.status_code == 400
     assert "JSON" in response.json()["detail"]

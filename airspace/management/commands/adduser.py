@@ -1,6 +1,9 @@
 """Create a user (or update one) in one of the service's roles."""
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
 from airspace import roles
 from airspace.services import add_user_with_role
@@ -19,11 +22,19 @@ class Command(BaseCommand):
     def handle(self, *args, username, role, password, organization, email, **options):
         if len(password) < 8:
             raise CommandError("The password must have at least 8 characters.")
+        user_model = get_user_model()
+        try:
+            # The rules the admin applies (not blank, max length, allowed characters): the ORM checks none.
+            user_model._meta.get_field(user_model.USERNAME_FIELD).clean(username, None)
+        except ValidationError as exc:
+            raise CommandError(f"Username {username!r}: {' '.join(exc.messages)}") from exc
         try:
             _, created = add_user_with_role(
                 username=username, role=role, password=password, organization=organization, email=email
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        except IntegrityError as exc:  # e.g. another user's sensor already has this name
+            raise CommandError(f"{username} conflicts with an existing record: {exc}") from exc
         where = f" for {organization or username}" if role == roles.OPERATOR else ""
         self.stdout.write(f"{'Created' if created else 'Updated'} {role} {username}{where}.")
