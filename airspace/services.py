@@ -33,10 +33,17 @@ def verify_aircraft(*, aircraft_id, officer):
 
 
 def suspend_aircraft(*, aircraft_id, officer):
-    """Ground a drone: no new permits, and any flight of it is treated as unauthorized."""
-    return _change_aircraft_status(
-        aircraft_id=aircraft_id, officer=officer, transition_name="suspend", past_tense="suspended"
-    )
+    """Ground a drone: no new permits, its approved and active permits are revoked (air defense is
+    told), and any flight of it is treated as unauthorized."""
+    # permits builds on the registry, so the registry reaches for it only here, at call time.
+    from permits.services import revoke_permits_of_grounded_aircraft
+
+    with transaction.atomic():
+        aircraft = _change_aircraft_status(
+            aircraft_id=aircraft_id, officer=officer, transition_name="suspend", past_tense="suspended"
+        )
+        revoke_permits_of_grounded_aircraft(aircraft=aircraft, officer=officer)
+    return aircraft
 
 
 def add_user_with_role(*, username, role, password, organization=None, email=""):

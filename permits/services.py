@@ -15,7 +15,15 @@ from airspace import roles
 from airspace.models import AirDefenseNotification
 from airspace.notifications import notify_permit_change
 
-from .models import EDITABLE_STATES, UNDECIDED_STATES, FlightPermit, PermitTransitionLog, State, is_owner
+from .models import (
+    EDITABLE_STATES,
+    IN_EFFECT_STATES,
+    UNDECIDED_STATES,
+    FlightPermit,
+    PermitTransitionLog,
+    State,
+    is_owner,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +167,13 @@ def revoke_permit(*, permit_id, officer, reason):
     return _transition(
         permit_id=permit_id, user=officer, transition_name="revoke", reason=reason, notify=lambda _: Kind.PERMIT_REVOKED
     )
+
+
+def revoke_permits_of_grounded_aircraft(*, aircraft, officer):
+    """A suspended drone may not fly: the permits it would fly under are revoked with it."""
+    in_effect = FlightPermit.objects.filter(aircraft=aircraft, state__in=IN_EFFECT_STATES)
+    for permit_id in in_effect.values_list("pk", flat=True):
+        revoke_permit(permit_id=permit_id, officer=officer, reason=f"Aircraft {aircraft.serial_number} was suspended.")
 
 
 PERSON_TRANSITIONS = {

@@ -3,7 +3,8 @@
 import pytest
 
 from airspace import roles
-from airspace.models import Aircraft
+from airspace.models import Aircraft, AirDefenseNotification
+from permits.models import State
 
 AIRCRAFT = {
     "serial_number": "dji-m3-777",
@@ -167,3 +168,20 @@ def test_json_nested_too_deeply_is_a_400(client_for, operator_user):
     response = client.post("/api/v1/aircraft/", body, content_type="application/json")
     assert response.status_code == 400
     assert "JSON" in response.json()["detail"]
+
+
+def test_suspending_an_aircraft_revokes_the_permits_it_flies_under(client_for, officer, make_permit):
+    approved = make_permit(state=State.APPROVED)
+    active = make_permit(state=State.ACTIVE, aircraft=approved.aircraft)
+    draft = make_permit(state=State.DRAFT, aircraft=approved.aircraft)
+
+    response = client_for(officer).post(f"/api/v1/aircraft/{approved.aircraft_id}/suspend/")
+
+    assert response.status_code == 200, response.content
+    for permit, state in ((approved, "revoked"), (active, "revoked"), (draft, "draft")):
+        permit.refresh_from_db()
+        assert permit.state == state
+    revoked = AirDefenseNotification.objects.filter(kind="permit.revoked")
+    assert sorted(revoked.values_list("permit_id", flat=True)) == sorted([approved.pk, active.pk])
+    [last] = active.history.order_by("-at")[:1]
+    assert (last.actor, last.reason) == (officer, f"Aircraft {approved.aircraft.serial_number} was suspended.")
