@@ -5,11 +5,15 @@ import json
 import time
 import uuid
 from collections import OrderedDict
+from datetime import UTC, timedelta
 
 import django_filters
+from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, status, viewsets
@@ -29,11 +33,33 @@ from .air_defense_serializers import (
 from .models import AirDefenseNotification, WebhookSubscription
 from .notifications import acknowledge_notification, stream_message, subscribe_webhook
 
+# created_at is stamped when the row is written, not when its transaction commits: a notification
+# may become visible after a newer one was already streamed. Replaying from a little before the
+# cursor catches it; receivers de-duplicate on the id anyway (at-least-once).
+REPLAY_MARGIN = timedelta(seconds=60)
 TRUE_FALSE = (("true", "true"), ("false", "false"), ("1", "1"), ("0", "0"))
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time turned into UTC: ISO 8601 allows offsets up to ±23:59, PostgreSQL only up to
+    ±15:59, and a time that has no UTC equivalent (year 1 at +23:59) is bad input, not a 500."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("This time is out of range.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class NotificationFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(
+    since = UtcIsoDateTimeFilter(
         field_name="created_at",
         lookup_expr="gte",
         help_text="Only notifications created at or after this ISO 8601 time (URL-encode a '+' offset, or use Z).",
@@ -123,8 +149,8 @@ class NotificationStreamView(APIView):
     """Server-Sent Events: each notification as `id:` (its id), `event:` (its kind) and `data:` (JSON:
     id, kind, severity, created_at, payload), and a `: heartbeat` comment every ~15 s. With a
     `Last-Event-ID` header (EventSource sends it when it reconnects) or `last_event_id` parameter,
-    the notifications created after that one are replayed from the database first. Delivery is at
-    least once: ignore an id you have seen."""
+    the notifications created after that one (and any committed late, up to a minute before it) are
+    replayed from the database first. Delivery is at least once: ignore an id you have seen."""
 
     permission_classes = [IsAuthenticated, roles.IsAirDefense]
     renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
@@ -194,17 +220,21 @@ class NotificationStreamView(APIView):
 
     @staticmethod
     def _created_since(cursor, seen, batch=500):
-        """Events of the notifications created at or after `cursor` not sent yet, and the new cursor."""
+        """Events of the notifications created at or after `cursor` (less the replay margin) not
+        sent on this connection yet, and the new cursor."""
         events = []
+        recent = AirDefenseNotification.objects.filter(created_at__gte=cursor - REPLAY_MARGIN)
+        after = None
         while True:
-            notifications = list(
-                AirDefenseNotification.objects.filter(created_at__gte=cursor).order_by("created_at", "id")[:batch]
-            )
-            fresh = [n for n in notifications if seen.add(str(n.pk))]
-            events.extend(_event(stream_message(n)) for n in fresh)
+            page = recent.order_by("created_at", "id")
+            if after:
+                page = page.filter(Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.id))
+            notifications = list(page[:batch])
+            events.extend(_event(stream_message(n)) for n in notifications if seen.add(str(n.pk)))
             if notifications:
-                cursor = notifications[-1].created_at
-            if len(notifications) < batch or not fresh:
+                after = notifications[-1]
+                cursor = max(cursor, after.created_at)
+            if len(notifications) < batch:
                 return cursor, events
 
 

@@ -10,7 +10,9 @@ The rules, for a report with identifier X (its Remote ID, or an aircraft serial 
 - `unauthorized`: a known aircraft that is not `registered` (pending, suspended), or a registered one
   with no approved or active permit;
 - `authorized`: a registered aircraft with an approved or active permit whose window contains t and
-  whose volume contains the point (each with the configured tolerance);
+  whose volume contains the point (each with the configured tolerance). A permit the clock has
+  completed since still covers the reports stamped inside its window: the permits in effect are
+  those in effect at the report's time, not when the batch arrives;
 - `nonconforming`: a registered aircraft with an approved or active permit, but outside the volume or
   the window of every one of them.
 """
@@ -18,13 +20,16 @@ The rules, for a report with identifier X (its Remote ID, or an aircraft serial 
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import numpy as np
 import shapely
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 
-from permits.models import IN_EFFECT_STATES, FlightPermit
+from permits.models import IN_EFFECT_STATES, FlightPermit, State
 
 from .database import server_binding_cursor
 from .geometry import buffer_metres, polygon_from_boundary
@@ -43,18 +48,25 @@ CLASSIFICATIONS = (
 NOTHING = -1
 
 
+def completed_since():
+    """Permits completed with a window that ended after this may still cover a report: the oldest
+    report accepted (TRACK_MAX_REPORT_AGE_H) plus the time tolerance."""
+    return timezone.now() - timedelta(hours=settings.TRACK_MAX_REPORT_AGE_H, seconds=settings.TRACK_TIME_TOLERANCE_S)
+
+
 def airspace_version():
     """A fingerprint of what the index holds: it changes whenever a permit enters or leaves the
-    approved/active states (their count and latest change) or any zone is created, edited,
-    deactivated or deleted. One small query per batch."""
+    approved/active states or completes (the count and latest change of those and of the recently
+    completed ones) or any zone is created, edited, deactivated or deleted. One small query per batch."""
     permits, zones = FlightPermit._meta.db_table, RestrictedZone._meta.db_table
     in_effect = ", ".join(["%s"] * len(IN_EFFECT_STATES))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT count(*) FROM {permits} WHERE state IN ({in_effect})),"
-            f" (SELECT max(updated_at) FROM {permits} WHERE state IN ({in_effect})),"
-            f" (SELECT count(*) FROM {zones}), (SELECT max(updated_at) FROM {zones})",
-            [*IN_EFFECT_STATES, *IN_EFFECT_STATES],
+            f"SELECT permit.n, permit.latest, zone.n, zone.latest FROM"
+            f" (SELECT count(*) AS n, max(updated_at) AS latest FROM {permits}"
+            f"  WHERE state IN ({in_effect}) OR (state = %s AND ends_at >= %s)) AS permit,"
+            f" (SELECT count(*) AS n, max(updated_at) AS latest FROM {zones}) AS zone",
+            [*IN_EFFECT_STATES, State.COMPLETED, connection.ops.adapt_datetimefield_value(completed_since())],
         )
         return tuple(cursor.fetchone())
 
@@ -88,6 +100,8 @@ class AirspaceIndex:
     permit_end_s: np.ndarray = field(default_factory=lambda: np.empty(0))
     # aircraft id -> index (into `permits`) of its first permit in effect, for nonconforming
     first_permit_of_aircraft: dict[int, int] = field(default_factory=dict)
+    # aircraft with any permit in the index, completed ones included: they may still authorize
+    aircraft_with_permits: set[int] = field(default_factory=set)
     zones: list[ZoneEntry] = field(default_factory=list)
     zone_tree: shapely.STRtree | None = None
     zone_areas: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
@@ -103,21 +117,36 @@ _buffered_permit_areas: dict[tuple[int, float], shapely.Polygon] = {}
 
 def build_index(version) -> AirspaceIndex:
     tolerance_m = settings.TRACK_TOLERANCE_M
+    # A completed permit still covers reports stamped inside its window (plus the tolerance) that
+    # arrive after the clock completed it: without it, a report of the flight's last seconds posted
+    # just after the clock's tick turned a friendly flight hostile.
     rows = list(
-        FlightPermit.objects.filter(state__in=IN_EFFECT_STATES)
+        FlightPermit.objects.filter(
+            Q(state__in=IN_EFFECT_STATES) | Q(state=State.COMPLETED, ends_at__gte=completed_since())
+        )
         .order_by("pk")
         .values_list(
-            "pk", "reference", "aircraft_id", "boundary", "min_altitude_m", "max_altitude_m", "starts_at", "ends_at"
+            "pk",
+            "reference",
+            "aircraft_id",
+            "boundary",
+            "min_altitude_m",
+            "max_altitude_m",
+            "starts_at",
+            "ends_at",
+            "state",
         )
     )
     index = AirspaceIndex(version=version)
     polygons = []
-    for pk, reference, aircraft_id, boundary, *_band_and_window in rows:
+    for pk, reference, aircraft_id, boundary, *_band_and_window, state in rows:
         key = (pk, tolerance_m)
         if key not in _buffered_permit_areas:
             _buffered_permit_areas[key] = buffer_metres(polygon_from_boundary(boundary), tolerance_m)
         polygons.append(_buffered_permit_areas[key])
-        index.first_permit_of_aircraft.setdefault(aircraft_id, len(index.permits))
+        if state in IN_EFFECT_STATES:
+            index.first_permit_of_aircraft.setdefault(aircraft_id, len(index.permits))
+        index.aircraft_with_permits.add(aircraft_id)
         index.permits.append(PermitInEffect(pk, reference, aircraft_id))
     live_keys = {(pk, tolerance_m) for pk, *_ in rows}
     for stale in set(_buffered_permit_areas) - live_keys:
@@ -243,9 +272,13 @@ def classify(batch, index: AirspaceIndex, registry: dict[str, RegisteredAircraft
     for position in np.flatnonzero(has_permit):
         permit[position] = index.first_permit_of_aircraft[aircraft_id[position]]
     codes[has_permit] = NONCONFORMING
+    # Completed permits authorize inside their window but make nobody nonconforming outside it.
+    may_be_covered = np.array(
+        [ok and a.id in index.aircraft_with_permits for ok, a in zip(registered, aircraft, strict=True)], dtype=bool
+    )
 
-    if index.permit_tree is not None and has_permit.any():
-        candidates = np.flatnonzero(has_permit)
+    if index.permit_tree is not None and may_be_covered.any():
+        candidates = np.flatnonzero(may_be_covered)
         # The tree finds the bounding boxes; the prepared polygons answer point-in-polygon.
         report_at, permit_at = index.permit_tree.query(points[candidates])
         report_at = candidates[report_at]

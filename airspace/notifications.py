@@ -71,19 +71,27 @@ def record_notifications(notifications):
     queued for delivery after the surrounding transaction commits."""
     created = AirDefenseNotification.objects.bulk_create(notifications)
     ids = [notification.pk for notification in created]
-    transaction.on_commit(lambda: [enqueue_delivery(notification_id) for notification_id in ids])
+    transaction.on_commit(lambda: enqueue_deliveries(ids))
     return created
 
 
-def enqueue_delivery(notification_id):
-    """Hand a notification to the air_defense queue. If the broker is down the row stays
-    undelivered and the periodic sweep sends it later, so a failure here is only logged."""
+def enqueue_deliveries(notification_ids):
+    """Hand notifications to the air_defense queue. If the broker is down the rows stay
+    undelivered and the periodic sweep sends them later, so a failure here is only logged — and
+    ends the loop: each further try would wait out the broker's retries again (~0.2 s), which for
+    a sensor batch that turned a thousand tracks hostile held its request for minutes."""
     from .tasks import deliver_notification
 
-    try:
-        deliver_notification.delay(str(notification_id))
-    except Exception:
-        logger.exception("Could not queue notification %s; the sweep will retry it", notification_id)
+    for queued, notification_id in enumerate(notification_ids):
+        try:
+            deliver_notification.delay(str(notification_id))
+        except Exception:
+            logger.exception(
+                "Could not queue notification %s (nor %s more); the sweep will send them",
+                notification_id,
+                len(notification_ids) - queued - 1,
+            )
+            return
 
 
 def stream_message(notification):

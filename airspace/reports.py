@@ -6,7 +6,7 @@ this is the hot path (a serializer per report costs more than classifying the wh
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -68,6 +68,9 @@ def _text(report, field, max_length, *, required=True):
     value = value.strip()
     if len(value) > max_length:
         raise _BadReport(field, f"At most {max_length} characters.")
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL: stored as is, it fails the whole batch with a 500.
+        raise _BadReport(field, "Must not contain NUL characters.")
     return value
 
 
@@ -87,7 +90,8 @@ def _time(report, now):
         raise _BadReport("observed_at", "Is in the future; check the sensor's clock.")
     if observed_at < now - timedelta(hours=settings.TRACK_MAX_REPORT_AGE_H):
         raise _BadReport("observed_at", f"Is older than {settings.TRACK_MAX_REPORT_AGE_H:g} hours.")
-    return observed_at
+    # ISO 8601 allows offsets up to ±23:59, PostgreSQL only up to ±15:59: store and compare in UTC.
+    return observed_at.astimezone(UTC)
 
 
 def parse_report_batch(body, *, now) -> ReportBatch:

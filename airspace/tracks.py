@@ -1,6 +1,7 @@
 """What a sensor's batch of position reports does: classify it (classification.py), move the tracks,
 keep every report as evidence, and raise one air defense alert per track per change of
-classification — all in one transaction, so a batch is stored whole or not at all."""
+classification (a track seen again after it went inactive counts as a change, and so does a hostile
+track entering a zone) — all in one transaction, so a batch is stored whole or not at all."""
 
 from collections import defaultdict
 from datetime import timedelta
@@ -31,6 +32,7 @@ ALERT_KINDS = {
     UNAUTHORIZED: Kind.TRACK_HOSTILE,
     UNREGISTERED: Kind.TRACK_HOSTILE,
 }
+HOSTILE = (UNAUTHORIZED, UNREGISTERED)
 # Track columns and their PostgreSQL types, for the one-statement writes from arrays (unnest) of
 # the hot path.
 TRACK_COLUMN_TYPES = {
@@ -104,6 +106,10 @@ def ingest_reports(*, sensor, batch):
     for positions in positions_of.values():
         positions.sort(key=observed_at.__getitem__)
 
+    # A track unseen for longer than this is no longer active; seen again, it is a new sighting
+    # whose classification is announced again: a drone that flew without a permit yesterday (or a
+    # radar track number reused hours later) must not be silent today because nothing "changed".
+    lost_after = timedelta(seconds=settings.TRACK_ACTIVE_S)
     with transaction.atomic():
         tracks = _create_and_lock_tracks(sensor, batch, positions_of)
         moved, alerts = [], []
@@ -113,8 +119,13 @@ def ingest_reports(*, sensor, batch):
             current = [position for position in positions if observed_at[position] >= track.last_observed_at]
             if not current:
                 continue
+            last_seen, in_zone = track.last_observed_at, track.zone_id is not None
             for position in current:
-                if classification[position] != track.classification:
+                reappeared = observed_at[position] - last_seen > lost_after
+                # A hostile flight that enters a zone is raised to critical, though its class is the same.
+                entered_zone = zone[position] is not None and not in_zone and codes[position] in HOSTILE
+                last_seen, in_zone = observed_at[position], zone[position] is not None
+                if reappeared or entered_zone or classification[position] != track.classification:
                     previous = track.classification
                     track.classification = classification[position]
                     track.classification_changed_at = observed_at[position]

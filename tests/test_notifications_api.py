@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from airspace import roles, stream, webhooks
 from airspace.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
-from airspace.notifications import notify_permit_change, record_notification, subscribe_webhook
+from airspace.notifications import notify_permit_change, record_notification, record_notifications, subscribe_webhook
 from airspace.tasks import deliver_notification, deliver_webhook, sweep_undelivered, webhook_backoff_s
 from permits.models import State
+from tests.fixtures_celery import REDIS_PORTS, celery_broker, free_port
 
 Kind = AirDefenseNotification.Kind
 Severity = AirDefenseNotification.Severity
@@ -129,12 +130,23 @@ def test_inbox_filters_since_kind_and_unacknowledged(air_defense, air_defense_us
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "field, value",
-    [("since", "yesterday"), ("since", "2026-13-45T10:00:00Z"), ("unacknowledged", "maybe"), ("kind", "permit.lost")],
+    [("since", "yesterday"), ("since", "2026-13-45T10:00:00Z"), ("unacknowledged", "maybe"), ("kind", "permit.lost")]
+    # Valid ISO 8601, but no UTC equivalent, or an offset PostgreSQL does not take (it stops at ±15:59).
+    + [("since", "9999-12-31T23:59:59-23:59"), ("since", "0001-01-01T00:00:00+23:59")],
 )
 def test_bad_filters_are_a_400_naming_the_field(air_defense, field, value):
     response = air_defense.get(INBOX, {field: value})
     assert response.status_code == 400
     assert field in response.json()
+
+
+@pytest.mark.django_db
+def test_since_with_a_far_offset_is_compared_in_utc(air_defense):
+    made = notification()
+    since = (made.created_at - timedelta(seconds=1)).astimezone(timezone.get_fixed_timezone(20 * 60))
+    response = air_defense.get(INBOX, {"since": since.isoformat()})
+    assert response.status_code == 200, response.content
+    assert [item["id"] for item in response.json()["results"]] == [str(made.pk)]
 
 
 @pytest.mark.django_db
@@ -363,6 +375,26 @@ def test_sweep_requeues_what_is_overdue_only(settings):
 
 
 @pytest.mark.django_db
+def test_broker_down_at_commit_is_tried_once_for_all_of_a_batchs_notifications(
+    caplog, django_capture_on_commit_callbacks
+):
+    """A sensor batch may turn hundreds of tracks hostile at once. With the broker down each try
+    waits out its retries, so the first failure leaves the rest to the sweep instead of holding the
+    sensor's request for minutes."""
+    dead_broker = f"redis://127.0.0.1:{free_port(REDIS_PORTS)}/0"
+    with celery_broker(dead_broker), django_capture_on_commit_callbacks(execute=True):
+        created = record_notifications(
+            [
+                AirDefenseNotification(kind=Kind.TRACK_HOSTILE, severity=Severity.WARNING, payload={"track": i})
+                for i in range(5)
+            ]
+        )
+    failures = [r for r in caplog.records if r.name == "airspace.notifications" and r.levelname == "ERROR"]
+    assert len(failures) == 1
+    assert AirDefenseNotification.objects.filter(pk__in=[n.pk for n in created], delivered_at=None).count() == 5
+
+
+@pytest.mark.django_db
 def test_notification_is_written_in_the_callers_transaction(make_permit):
     permit = make_permit(state=State.APPROVED)
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -424,6 +456,23 @@ def test_stream_replays_after_last_event_id_then_beats(air_defense, settings):
 
     assert [parse_event(block)[0] for block in blocks[1:3]] == [str(n.pk) for n in missed]
     assert blocks[3] == ": heartbeat\n\n"
+
+
+@pytest.mark.django_db
+def test_stream_replay_includes_a_notification_committed_after_the_last_one_seen(air_defense, settings):
+    # Stamped at write time, 5 s before the one the client saw, but its transaction committed later.
+    settings.AIR_DEFENSE_STREAM_HEARTBEAT_S = 0.2
+    now = timezone.now()
+    seen = notification(created_at=now - timedelta(seconds=10))
+    committed_late = notification(created_at=now - timedelta(seconds=15))
+    notification(created_at=now - timedelta(minutes=5))  # long before: not replayed
+
+    response = air_defense.get(STREAM, HTTP_LAST_EVENT_ID=str(seen.pk))
+    blocks = read_events(response, 3)
+    response.close()
+
+    assert parse_event(blocks[1])[0] == str(committed_late.pk)
+    assert blocks[2] == ": heartbeat\n\n"
 
 
 @pytest.mark.django_db

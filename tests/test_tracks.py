@@ -142,6 +142,25 @@ def test_window_end_edge_with_tolerance(sensor_api, make_permit, seconds_after_e
     assert classify_one(sensor_api, remote_id=permit.aircraft.remote_id, at=at)["classification"] == expected
 
 
+@pytest.mark.parametrize(
+    ("seconds_after_end", "expected"), [(-10, "authorized"), (29, "authorized"), (60, "unauthorized")]
+)
+def test_window_end_edge_once_the_clock_has_completed_the_permit(sensor_api, make_permit, seconds_after_end, expected):
+    # The clock completes a permit within seconds of its end; a report of the flight's last seconds
+    # that arrives after that tick is still covered (the permits in effect at the report's time).
+    permit = make_permit(state=State.ACTIVE)
+    now = timezone.now()
+    ends_at = now - timedelta(seconds=5)
+    FlightPermit.objects.filter(pk=permit.pk).update(
+        starts_at=now - timedelta(hours=1), ends_at=ends_at, updated_at=now
+    )
+    assert permit_services.complete_due_permits() == 1
+    at = ends_at + timedelta(seconds=seconds_after_end)
+    outcome = classify_one(sensor_api, remote_id=permit.aircraft.remote_id, at=at)
+    assert outcome["classification"] == expected
+    assert len(hostile_alerts()) == (expected == "unauthorized")
+
+
 def test_another_aircrafts_permit_does_not_cover_this_one(sensor_api, active_permit, make_aircraft):
     stranger = make_aircraft(active_permit.operator)
     outcome = classify_one(sensor_api, remote_id=stranger.remote_id)
@@ -244,6 +263,20 @@ def test_hostile_inside_a_restricted_zone_is_critical(sensor_api, make_zone):
     assert alert.severity == "critical"
 
 
+def test_hostile_track_entering_a_zone_is_raised_to_critical_once(sensor_api, make_zone):
+    make_zone(name="Green Zone", area=square(44.39, 33.31), max_altitude_m=1000)
+    now = timezone.now()
+    outside = {"lon": 44.50, "lat": 33.31}
+    inside = {"lon": 44.39, "lat": 33.31}
+    sensor_api(report("ghost", at=now - timedelta(seconds=30), **outside))
+    sensor_api(report("ghost", at=now - timedelta(seconds=20), **inside))
+    sensor_api(report("ghost", at=now - timedelta(seconds=10), **inside))
+    assert [(a.severity, a.payload["zone"]) for a in hostile_alerts()] == [
+        ("warning", None),
+        ("critical", {"name": "Green Zone", "kind": "prohibited"}),
+    ]
+
+
 def test_overlapping_zones_name_the_prohibited_one(sensor_api, make_zone):
     make_zone(name="Outer restricted", kind=RestrictedZone.Kind.RESTRICTED, area=square(44.39, 33.31, 0.05))
     make_zone(name="Inner prohibited", area=square(44.39, 33.31, 0.01))
@@ -299,6 +332,22 @@ def test_unauthorized_then_revoked_then_unregistered_are_separate_changes(sensor
     classify_one(sensor_api, track="two")
     classify_one(sensor_api, track="two")
     assert [a.payload["track"]["classification"] for a in hostile_alerts()] == ["unauthorized", "unregistered"]
+
+
+def test_a_track_seen_again_after_it_went_inactive_is_announced_again(
+    sensor_api, operator_user, make_aircraft, settings
+):
+    # The same drone without a permit yesterday and today; a radar track number reused hours later.
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    now = timezone.now()
+    classify_one(sensor_api, track="a", remote_id=aircraft.remote_id, at=now - timedelta(hours=20))
+    classify_one(sensor_api, track="b", remote_id=aircraft.remote_id, at=now)
+    classify_one(sensor_api, track="r1-17", at=now - timedelta(hours=3))
+    classify_one(sensor_api, track="r1-17", at=now - timedelta(seconds=settings.TRACK_ACTIVE_S - 1))
+    classify_one(sensor_api, track="r1-17", at=now)  # seen within TRACK_ACTIVE_S: the same sighting
+    alerts = [(a.payload["track"]["identity"], a.payload["track"]["classification"]) for a in hostile_alerts()]
+    rid, radar = f"rid:{aircraft.remote_id}", Track.objects.get(sensor_track_id="r1-17").identity
+    assert alerts == [(rid, "unauthorized"), (rid, "unauthorized"), (radar, "unregistered"), (radar, "unregistered")]
 
 
 def test_a_late_report_is_kept_but_does_not_move_the_track(sensor_api):
@@ -366,6 +415,9 @@ def test_a_permit_approved_after_a_batch_is_seen_by_the_next(sensor_api, make_pe
         ({"remote_id": 12345}, "remote_id"),
         ({"speed_mps": -1}, "speed_mps"),
         ({"heading_deg": 400}, "heading_deg"),
+        # PostgreSQL text cannot hold NUL: stored, it failed the whole batch with a 500.
+        ({"sensor_track_id": "r1\x0017"}, "sensor_track_id"),
+        ({"remote_id": "RID\x00"}, "remote_id"),
     ],
 )
 def test_a_bad_report_is_a_400_naming_its_index_and_field_and_nothing_is_stored(sensor_api, change, field):
@@ -376,6 +428,16 @@ def test_a_bad_report_is_a_400_naming_its_index_and_field_and_nothing_is_stored(
     assert not Track.objects.exists()
     assert not PositionReport.objects.exists()
     assert not AirDefenseNotification.objects.exists()
+
+
+@pytest.mark.parametrize("hours", [14, 16, 23])
+def test_a_time_with_any_iso_offset_is_taken_and_kept_in_utc(sensor_api, hours):
+    # ISO 8601 offsets go to ±23:59, PostgreSQL's stop at ±15:59: beyond, the batch was a 500.
+    now = timezone.now()
+    at = now.astimezone(timezone.get_fixed_timezone(hours * 60 + 30))
+    assert classify_one(sensor_api, at=at)["classification"] == "unregistered"
+    assert PositionReport.objects.get().observed_at == now
+    assert AirDefenseNotification.objects.get().payload["track"]["position"]["observed_at"] == now.isoformat()
 
 
 def test_a_missing_field_is_named(sensor_api):
