@@ -13,6 +13,7 @@ from django_fsm import TransitionNotAllowed
 
 from . import roles
 from .models import Aircraft, AirDefenseNotification, RestrictedZone
+from .page_forms import validate_form
 from .selectors import zones_on_map
 from .serializers import AircraftSerializer, RestrictedZoneSerializer
 from .services import deactivate_zone, suspend_aircraft, verify_aircraft
@@ -26,10 +27,7 @@ air_defense_only = roles.page_for(roles.is_air_defense, "Only air defense uses t
 
 AIRCRAFT_FIELDS = ["serial_number", "remote_id", "manufacturer", "model", "category", "mtow_kg"]
 ZONE_FIELDS = ["name", "kind", "description", "area", "radius_m", "min_altitude_m", "max_altitude_m"]
-
-
-def _errors(serializer_errors):
-    return {field: [str(message) for message in messages_] for field, messages_ in serializer_errors.items()}
+ZONE_HINTS = {"name": "Give the zone a name.", "area": "Draw the zone on the map: a polygon or a circle."}
 
 
 @login_required
@@ -57,12 +55,12 @@ def aircraft_page(request):
         if operator is None:
             raise PermissionDenied("Only a user who flies for an operator registers aircraft.")
         values = {name: request.POST.get(name, "") for name in AIRCRAFT_FIELDS}
-        serializer = AircraftSerializer(data=values)
-        if serializer.is_valid():
+        serializer, errors = validate_form(AircraftSerializer, values, hints={"category": "Choose a category."})
+        if not errors:
             registered = serializer.save(operator=operator)
             messages.success(request, f"{registered.serial_number} registered; command staff will verify it.")
             return redirect("aircraft")
-        errors, status = _errors(serializer.errors), 400
+        status = 400
     context = {
         "aircraft_list": aircraft,
         "staff": staff,
@@ -99,12 +97,12 @@ def zones_page(request):
             data["area"] = json.loads(values["area"]) if values["area"] else None
         except (ValueError, RecursionError):
             pass  # the serializer names the field
-        serializer = RestrictedZoneSerializer(data=data)
-        if serializer.is_valid():
+        serializer, errors = validate_form(RestrictedZoneSerializer, data, hints=ZONE_HINTS)
+        if not errors:
             zone = serializer.save(created_by=request.user)
             messages.success(request, f"Zone {zone.name} created.")
             return redirect("zones")
-        errors, status = _errors(serializer.errors), 400
+        status = 400
     zones = RestrictedZone.objects.order_by("-active", "name")
     context = {
         "zones": zones,

@@ -225,8 +225,10 @@ TRACK_MAX_CLOCK_SKEW_S = env_float("TRACK_MAX_CLOCK_SKEW_S", 120)
 TRACK_MAX_REPORT_AGE_H = env_float("TRACK_MAX_REPORT_AGE_H", 24)
 TRACK_ACTIVE_S = env_float("TRACK_ACTIVE_S", 60)
 CONSOLE_TRACK_REFRESH_S = env_float("CONSOLE_TRACK_REFRESH_S", 3)
-MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
+# No tile server unless one is named: the service runs on closed networks, and a public tile server
+# would learn where command staff are looking. Maps draw zones, volumes and tracks without tiles.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 
 LOGGING = {
     "version": 1,

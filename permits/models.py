@@ -91,12 +91,8 @@ def is_submittable(permit):
     return not permit.submission_problems()
 
 
-def enters_no_prohibited_zone(permit):
-    return not permit.prohibited_zones
-
-
-def aircraft_may_fly(permit):
-    return permit.aircraft_problem() is None
+def is_approvable(permit):
+    return not permit.approval_problems()
 
 
 def window_problems(starts_at, ends_at, *, now=None):
@@ -179,7 +175,7 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         return bool(self.restricted_zones)
 
     def submission_problems(self):
-        """Why this application may not be submitted (or approved) now, as {field: message}."""
+        """Why this application may not be submitted now, as {field: message}."""
         problems = window_problems(self.starts_at, self.ends_at)
         if aircraft_problem := self.aircraft_problem():
             problems["aircraft"] = aircraft_problem
@@ -188,6 +184,17 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         if self.prohibited_zones:
             names = ", ".join(zone.name for zone in self.prohibited_zones)
             problems["area"] = f"The volume enters the prohibited zone {names}: no flight may be permitted there."
+        return problems
+
+    def approval_problems(self):
+        """Why this application may not be approved now (things that changed since it was
+        submitted: a zone drawn over it, its drone suspended), as {field: message}."""
+        problems = {}
+        if aircraft_problem := self.aircraft_problem():
+            problems["aircraft"] = aircraft_problem
+        if self.prohibited_zones:
+            names = ", ".join(zone.name for zone in self.prohibited_zones)
+            problems["area"] = f"The volume now enters the prohibited zone {names}: it cannot be approved."
         return problems
 
     def aircraft_problem(self):
@@ -228,7 +235,7 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         source=State.UNDER_REVIEW,
         target=State.APPROVED,
         permission=may_decide,
-        conditions=[enters_no_prohibited_zone, aircraft_may_fly, window_not_ended],
+        conditions=[is_approvable, window_not_ended],
     )
     def approve(self, by=None, reason=""):
         self._decide(by, reason)

@@ -48,13 +48,19 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
     altitude_ceiling_m = None  # the ceiling is a submission rule (settings.PERMIT_MAX_ALTITUDE_M)
 
     def validate(self, attrs):
-        attrs = super().validate(attrs)
+        # The volume's problems and the window's together: one answer names everything to fix.
+        errors = {}
+        try:
+            attrs = super().validate(attrs)
+        except serializers.ValidationError as invalid:
+            errors = dict(invalid.detail)
         starts_at = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
         ends_at = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
-        if "starts_at" in attrs or "ends_at" in attrs:
-            problems = window_problems(starts_at, ends_at)
-            if problems:
-                raise serializers.ValidationError(problems)
+        if ("starts_at" in attrs or "ends_at" in attrs) and starts_at is not None and ends_at is not None:
+            for field, message in window_problems(starts_at, ends_at).items():
+                errors.setdefault(field, []).append(message)
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
     def get_available_transitions(self, permit) -> list[str]:

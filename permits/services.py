@@ -102,14 +102,10 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
             problems = permit.submission_problems()
             if problems:
                 raise ValidationError(problems)
-        if transition_name == "approve" and (aircraft_problem := permit.aircraft_problem()):
-            # Suspended since submission: its flights would be classified hostile despite the permit.
-            raise ValidationError({"aircraft": aircraft_problem})
-        if transition_name == "approve" and permit.prohibited_zones:
-            names = ", ".join(zone.name for zone in permit.prohibited_zones)
-            raise ValidationError(
-                {"area": f"The volume now enters the prohibited zone {names}: it cannot be approved."}
-            )
+        if transition_name == "approve":
+            problems = permit.approval_problems()
+            if problems:
+                raise ValidationError(problems)
         if not can_proceed(method):
             raise TransitionNotAllowed(f"This permit's window has ended: it can no longer {transition_name}.")
         from_state = permit.state

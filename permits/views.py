@@ -14,10 +14,11 @@ from django_fsm import TransitionNotAllowed
 
 from airspace import roles
 from airspace.models import Aircraft
+from airspace.page_forms import validate_form
 from airspace.selectors import zones_on_map
 
 from . import services
-from .models import EDITABLE_STATES, Purpose, is_owner
+from .models import EDITABLE_STATES, Purpose, State, is_owner, may_decide, window_not_ended
 from .selectors import permits_in_effect_during, permits_visible_to, review_queue
 from .serializers import FlightPermitSerializer
 
@@ -31,6 +32,16 @@ staff_only = roles.page_for(roles.is_command_staff, "Only command staff work the
 FORM_FIELDS = ["aircraft", "purpose", "description", "area", "radius_m", "min_altitude_m", "max_altitude_m"]
 # A button says what the transition does; only where its name is not enough is it spelled out.
 TRANSITION_LABELS = {"submit": "Submit for review"}
+# What to do about a field left empty.
+FORM_HINTS = {
+    "aircraft": "Choose one of your aircraft.",
+    "purpose": "Choose the purpose of the flight.",
+    "area": "Draw the area on the map: a polygon or a circle.",
+    "min_altitude_m": "Give the lowest altitude.",
+    "max_altitude_m": "Give the highest altitude.",
+    "starts_at": "Give the start of the window.",
+    "ends_at": "Give the end of the window.",
+}
 
 
 def _utc(value):
@@ -67,13 +78,8 @@ def _form_context(request, values, errors, permit=None):
 
 
 def _errors(error):
-    """Serializer errors, or a service's ValidationError, as {field: [messages]} for the template."""
-    if isinstance(error, ValidationError):
-        return error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
-    return {
-        field: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
-        for field, messages in error.items()
-    }
+    """A service's ValidationError as {field: [messages]} for the template."""
+    return error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
 
 
 def _local(moment):
@@ -120,8 +126,13 @@ def _permit_form(request, permit):
         }
         return render(request, "permits/permit_form.html", _form_context(request, values, {}, permit))
 
-    serializer = FlightPermitSerializer(instance=permit, data=_permit_input(request.POST), context={"request": request})
-    errors = {} if serializer.is_valid() else _errors(serializer.errors)
+    serializer, errors = validate_form(
+        FlightPermitSerializer,
+        _permit_input(request.POST),
+        hints=FORM_HINTS,
+        instance=permit,
+        context={"request": request},
+    )
     if not errors:
         try:
             if permit is None:
@@ -138,16 +149,30 @@ def _permit_form(request, permit):
     return redirect("permit-detail", pk=permit.pk)
 
 
+def _blocked(permit, user, available):
+    """The transition the user came to make but may not yet, and why: a button that is simply
+    missing leaves an operator with a draft they cannot submit and no idea what to fix."""
+    if "submit" not in available and permit.state in EDITABLE_STATES and is_owner(permit, user):
+        return {"label": "Submitting for review", "reasons": list(permit.submission_problems().values())}
+    if "approve" not in available and permit.state == State.UNDER_REVIEW and may_decide(permit, user):
+        reasons = list(permit.approval_problems().values())
+        if not window_not_ended(permit):
+            reasons.append("The permit's window has ended.")
+        return {"label": "Approving", "reasons": reasons}
+    return None
+
+
 @may_see_permits
 def permit_detail(request, pk):
     permit = get_object_or_404(permits_visible_to(request.user), pk=pk)
+    available = services.available_transitions(permit, request.user)
     transitions = [
         {
             "name": name,
             "label": TRANSITION_LABELS.get(name, name.replace("-", " ").capitalize()),
             "needs_reason": services.USER_TRANSITIONS[name] in services.TRANSITIONS_NEEDING_REASON,
         }
-        for name in services.available_transitions(permit, request.user)
+        for name in available
     ]
     neighbours = []
     if roles.is_command_staff(request.user):
@@ -168,6 +193,7 @@ def permit_detail(request, pk):
         "permit": permit,
         "history": permit.history.select_related("actor").order_by("at", "id"),
         "transitions": transitions,
+        "blocked": _blocked(permit, request.user, available),
         "may_edit": roles.is_operator(request.user)
         and permit.state in EDITABLE_STATES
         and is_owner(permit, request.user),

@@ -76,6 +76,16 @@ def test_each_role_starts_on_its_page_and_sees_only_its_navigation(make_user, br
                 assert f'href="{path}"' not in page, path
 
 
+@pytest.mark.parametrize("role", [roles.OPERATOR, roles.COMMAND_STAFF, roles.AIR_DEFENSE])
+def test_pages_load_nothing_from_outside_by_default(make_user, browser_for, role):
+    # A closed network has no CDN and no public tile server: every script, style and tile is ours.
+    client = browser_for(make_user(role))
+    mine = {roles.OPERATOR: "operator", roles.COMMAND_STAFF: "staff", roles.AIR_DEFENSE: "air_defense"}[role]
+    for path in PAGES[mine]:
+        page = client.get(path).content.decode()
+        assert "://" not in page, path
+
+
 @pytest.mark.parametrize(
     ("role", "forbidden"),
     [
@@ -171,9 +181,12 @@ def test_officer_reviews_and_approves_from_the_queue(make_permit, officer, brows
     assert soonest.state == State.UNDER_REVIEW
     assert "reason" in client.get(response["Location"]).content.decode().lower()
 
-    assert client.post(f"/permits/{soonest.pk}/approve/")["Location"] == "/review/"
+    assert 'id="reason-approve"' in client.get(f"/permits/{soonest.pk}/").content.decode()
+    response = client.post(f"/permits/{soonest.pk}/approve/", {"reason": "Coordinated with the river police"})
+    assert response["Location"] == "/review/"
     soonest.refresh_from_db()
     assert soonest.state == State.APPROVED
+    assert soonest.history.get(transition="approve").reason == "Coordinated with the river police"
     assert soonest.notifications.filter(kind="permit.approved").exists()
 
 
@@ -253,3 +266,77 @@ def test_operator_edits_an_application_sent_back_but_not_an_approved_one(make_pe
     assert response["Location"] == f"/permits/{approved.pk}/"
     approved.refresh_from_db()
     assert approved.max_altitude_m == 120
+
+
+def test_every_error_of_the_application_is_shown_at_once_in_words_for_a_person(
+    operator_user, make_aircraft, browser_for
+):
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    form = application(
+        aircraft,
+        aircraft="",
+        area="",
+        min_altitude_m="150",
+        max_altitude_m="100",
+        ends_at=window(hours_ahead=1, hours=-2)[1],
+    )
+    response = browser_for(operator_user).post("/permits/new/", form)
+    assert response.status_code == 400
+    errors = response.context["errors"]
+    assert {"aircraft", "area", "max_altitude_m", "ends_at"} <= set(errors), errors
+    assert errors["aircraft"] == ["Choose one of your aircraft."]
+    assert errors["area"] == ["Draw the area on the map: a polygon or a circle."]
+    assert not FlightPermit.objects.exists()
+
+
+def test_a_draft_that_cannot_be_submitted_says_why(operator_user, make_aircraft, make_permit, browser_for):
+    pending = make_aircraft(operator_user.operator_membership.operator, status=Aircraft.Status.PENDING)
+    permit = make_permit(state=State.DRAFT, owner=operator_user, aircraft=pending)
+    page = browser_for(operator_user).get(f"/permits/{permit.pk}/").content.decode()
+    assert 'data-transition="submit"' not in page
+    blocked = page[page.index('id="blocked"') : page.index("</div>", page.index('id="blocked"'))]
+    assert pending.serial_number in blocked and "pending" in blocked
+
+
+def test_an_officer_is_told_why_approve_is_missing(make_permit, senior_officer, make_zone, browser_for):
+    permit = make_permit(state=State.UNDER_REVIEW)
+    make_zone(name="New exclusion", area=permit.boundary)  # declared prohibited after the application
+    page = browser_for(senior_officer).get(f"/permits/{permit.pk}/").content.decode()
+    assert 'data-transition="approve"' not in page
+    assert 'id="blocked"' in page and "New exclusion" in page
+
+
+def test_refused_and_missing_pages_say_so_inside_the_site(make_permit, operator_user, other_operator_user, browser_for):
+    client = browser_for(operator_user)
+    refused = client.get("/zones/")
+    assert refused.status_code == 403
+    assert "Only command staff manage zones" in refused.content.decode()
+    assert 'href="/permits/"' in refused.content.decode()  # the navigation is still there
+    missing = client.get(f"/permits/{make_permit(owner=other_operator_user).pk}/")
+    assert missing.status_code == 404 and 'href="/permits/"' in missing.content.decode()
+
+
+def test_the_zone_form_reports_a_missing_name_area_and_an_upside_down_band_together(officer, browser_for):
+    form = {
+        "name": "",
+        "kind": "restricted",
+        "area": "",
+        "radius_m": "",
+        "min_altitude_m": "500",
+        "max_altitude_m": "100",
+    }
+    response = browser_for(officer).post("/zones/", form)
+    assert response.status_code == 400
+    errors = response.context["errors"]
+    assert errors["name"] == ["Give the zone a name."]
+    assert errors["area"] == ["Draw the zone on the map: a polygon or a circle."]
+    assert "max_altitude_m" in errors
+
+
+def test_an_officer_is_told_that_a_suspended_aircraft_cannot_be_approved(make_permit, senior_officer, browser_for):
+    permit = make_permit(state=State.UNDER_REVIEW)
+    Aircraft.objects.filter(pk=permit.aircraft_id).update(status=Aircraft.Status.SUSPENDED)
+    page = browser_for(senior_officer).get(f"/permits/{permit.pk}/").content.decode()
+    assert 'data-transition="approve"' not in page
+    blocked = page[page.index('id="blocked"') : page.index("</div>", page.index('id="blocked"'))]
+    assert permit.aircraft.serial_number in blocked and "suspended" in blocked

@@ -34,6 +34,16 @@
     return "";
   }
 
+  const KIND_TITLES = {
+    "track.hostile": "HOSTILE TRACK",
+    "track.nonconforming": "Nonconforming track",
+    "permit.approved": "Permit approved",
+    "permit.activated": "Permit active",
+    "permit.completed": "Permit completed",
+    "permit.cancelled": "Permit cancelled",
+    "permit.revoked": "Permit revoked",
+  };
+
   function render(notification) {
     if (shown.has(notification.id)) return;
     const item = document.createElement("li");
@@ -44,8 +54,9 @@
     item.dataset.createdAt = String(Date.parse(notification.created_at));
     const title = document.createElement("div");
     title.innerHTML = `<span class="kind"></span> <span class="badge"></span> <span class="muted when"></span>`;
-    title.querySelector(".kind").textContent = hostile ? `HOSTILE — ${notification.kind}` : notification.kind;
+    title.querySelector(".kind").textContent = KIND_TITLES[notification.kind] || notification.kind;
     title.querySelector(".badge").textContent = notification.severity;
+    title.querySelector(".badge").classList.add(`severity-${notification.severity}`);
     title.querySelector(".when").textContent = new Date(notification.created_at).toISOString().slice(11, 19) + " UTC";
     const body = document.createElement("div");
     body.className = "what";
