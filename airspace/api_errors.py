@@ -1,29 +1,13 @@
 """The one error format of the API: DRF's own (`{"field": ["message"]}` for bad input,
-`{"detail": "message"}` otherwise), extended to the domain's exceptions so none of them is a 500;
-and the JSON parser and pagination defaults, hardened so that no query or body is a 500 either."""
+`{"detail": "message"}` otherwise), extended to the domain's exceptions so none of them is a 500."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
-from rest_framework import exceptions, pagination, parsers, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .geometry import GeometryError
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's parser, but a body nested deeper than Python's recursion limit is a 400, not a 500."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
-
-
-class LimitOffsetPagination(pagination.LimitOffsetPagination):
-    # Unbounded, a `?limit=` beyond PostgreSQL's bigint is a database error (a 500).
-    max_limit = 1000
 
 
 class Conflict(exceptions.APIException):

@@ -2,8 +2,9 @@
 
 The permits in effect and the restricted zones live in an in-memory shapely 2 STRtree per process
 (`AirspaceIndex`), queried once per batch for all its points. The index is rebuilt when the
-airspace version — a fingerprint of the permits in effect and the zones, read from the database
-once per batch — changes, so every process sees an approval or revocation at its next batch.
+airspace version — a counter that every permit or zone change counts up in its own transaction,
+read from the database once per batch — changes, so every process sees an approval or revocation
+at its next batch.
 
 The rules, for a report with identifier X (its Remote ID, or an aircraft serial number) at time t:
 - `unregistered`: no identifier, or one the registry does not know;
@@ -27,13 +28,15 @@ import shapely
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from permits.models import IN_EFFECT_STATES, FlightPermit, State
 
 from .database import server_binding_cursor
 from .geometry import buffer_metres, polygon_from_boundary
-from .models import Aircraft, Classification, Operator, RestrictedZone
+from .models import Aircraft, AirspaceVersion, Classification, Operator, RestrictedZone
 
 logger = logging.getLogger(__name__)
 
@@ -55,20 +58,40 @@ def completed_since():
 
 
 def airspace_version():
-    """A fingerprint of what the index holds: it changes whenever a permit enters or leaves the
-    approved/active states or completes (the count and latest change of those and of the recently
-    completed ones) or any zone is created, edited, deactivated or deleted. One small query per batch."""
+    """What the index was built from: the airspace version counter (note_airspace_change), and a
+    fingerprint of the permits that may cover a report and of the zones (their count and latest
+    change), which also tells apart a counter that restarted, as in a database rebuilt from
+    scratch. One small query per batch."""
     permits, zones = FlightPermit._meta.db_table, RestrictedZone._meta.db_table
+    counter = AirspaceVersion._meta.db_table
     in_effect = ", ".join(["%s"] * len(IN_EFFECT_STATES))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT permit.n, permit.latest, zone.n, zone.latest FROM"
+            f"SELECT (SELECT number FROM {counter} WHERE id = 1), permit.n, permit.latest, zone.n, zone.latest FROM"
             f" (SELECT count(*) AS n, max(updated_at) AS latest FROM {permits}"
             f"  WHERE state IN ({in_effect}) OR (state = %s AND ends_at >= %s)) AS permit,"
             f" (SELECT count(*) AS n, max(updated_at) AS latest FROM {zones}) AS zone",
             [*IN_EFFECT_STATES, State.COMPLETED, connection.ops.adapt_datetimefield_value(completed_since())],
         )
         return tuple(cursor.fetchone())
+
+
+def note_airspace_change():
+    """Count the airspace version up, inside the caller's transaction: the new number becomes
+    visible to the other processes exactly when the change itself does."""
+    counter = AirspaceVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {counter} (id, number) VALUES (1, 1) "
+            f"ON CONFLICT (id) DO UPDATE SET number = {counter}.number + 1"
+        )
+
+
+# Permits and zones change through the services, the API and the admin alike: the signals catch them all.
+@receiver([post_save, post_delete], sender=FlightPermit)
+@receiver([post_save, post_delete], sender=RestrictedZone)
+def _airspace_changed(sender, **kwargs):
+    note_airspace_change()
 
 
 @dataclass(frozen=True)

@@ -300,3 +300,14 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.notification_id} -> {self.subscription} ({self.status})"
+
+
+class AirspaceVersion(models.Model):
+    """One row, counted up in the same transaction as every change to a permit or a zone, so that
+    each process rebuilds its classification index at its next batch (classification.py). A
+    counter, unlike timestamps, cannot miss a change that commits after a later-stamped one."""
+
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"airspace version {self.number}"

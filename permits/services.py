@@ -168,7 +168,9 @@ def revoke_permit(*, permit_id, officer, reason):
 def revoke_permits_of_grounded_aircraft(*, aircraft, officer):
     """A suspended drone may not fly: the permits it would fly under are revoked with it."""
     in_effect = FlightPermit.objects.filter(aircraft=aircraft, state__in=IN_EFFECT_STATES)
-    for permit_id in in_effect.values_list("pk", flat=True):
+    # Locked all at once, in id order, before any is changed: one permit at a time would hold the
+    # airspace version row while waiting for the next permit, and deadlock with an officer's act.
+    for permit_id in list(in_effect.select_for_update().order_by("pk").values_list("pk", flat=True)):
         revoke_permit(permit_id=permit_id, officer=officer, reason=f"Aircraft {aircraft.serial_number} was suspended.")
 
 

@@ -142,6 +142,24 @@ def test_window_end_edge_with_tolerance(sensor_api, make_permit, seconds_after_e
     assert classify_one(sensor_api, remote_id=permit.aircraft.remote_id, at=at)["classification"] == expected
 
 
+def test_a_revocation_committed_with_an_older_timestamp_still_reaches_the_index(
+    sensor_api, active_permit, make_permit, officer
+):
+    pending = make_permit(state=State.UNDER_REVIEW)
+    newest = make_permit(state=State.APPROVED)
+    assert classify_one(sensor_api, remote_id=active_permit.aircraft.remote_id)["classification"] == "authorized"
+
+    # One permit leaves the permits in effect and another enters (their count is unchanged), both in
+    # transactions stamped before the newest permit's but committed after it.
+    permit_services.revoke_permit(permit_id=active_permit.pk, officer=officer, reason="Presidential movement")
+    permit_services.approve_permit(permit_id=pending.pk, officer=officer)
+    FlightPermit.objects.filter(pk__in=[active_permit.pk, pending.pk]).update(
+        updated_at=newest.updated_at - timedelta(seconds=1)
+    )
+
+    assert classify_one(sensor_api, remote_id=active_permit.aircraft.remote_id)["classification"] == "unauthorized"
+
+
 @pytest.mark.parametrize(
     ("seconds_after_end", "expected"), [(-10, "authorized"), (29, "authorized"), (60, "unauthorized")]
 )
