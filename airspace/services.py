@@ -47,8 +47,10 @@ def suspend_aircraft(*, aircraft_id, officer):
 
 
 def add_user_with_role(*, username, role, password, organization=None, email=""):
-    """Create (or update) a user in a role. An operator joins the operator organization named
-    `organization` (founded if new; the username when none is given). Returns (user, created)."""
+    """Create a user in a role, or put an existing one in that role instead of the one they had
+    (one person both applying and deciding would defeat the review). An operator joins the operator
+    organization named `organization` (founded if new; the username when none is given).
+    Returns (user, created)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -65,11 +67,14 @@ def add_user_with_role(*, username, role, password, organization=None, email="")
         group_names = [roles.ROLE_GROUPS[role]]
         if role == roles.SENIOR_OFFICER:
             group_names.append(roles.ROLE_GROUPS[roles.COMMAND_STAFF])
+        user.groups.remove(*user.groups.filter(name__in=roles.ROLE_GROUPS.values()).exclude(name__in=group_names))
         for group_name in group_names:
             user.groups.add(Group.objects.get_or_create(name=group_name)[0])
         if role == roles.OPERATOR:
             operator, _ = Operator.objects.get_or_create(name=organization or username)
             OperatorMembership.objects.update_or_create(user=user, defaults={"operator": operator})
+        else:
+            OperatorMembership.objects.filter(user=user).delete()
         if role == roles.SENSOR:
             Sensor.objects.get_or_create(user=user, defaults={"name": username})
     return user, created

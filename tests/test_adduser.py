@@ -63,3 +63,12 @@ def test_sensor_name_taken_by_another_user_fails_clearly():
     Sensor.objects.filter(user__username="radar-1").update(name="radar-2")
     with pytest.raises(CommandError, match="radar-2"):
         call_command("adduser", "radar-2", "--role", "sensor", "--password", "secret-pass-1")
+
+
+@pytest.mark.django_db
+def test_rerun_with_another_role_replaces_the_role():
+    call_command("adduser", "fay", "--role", "operator", "--password", "secret-pass-1", "--organization", "Sky Media")
+    call_command("adduser", "fay", "--role", "command_staff", "--password", "secret-pass-1")
+    user = authenticate(username="fay", password="secret-pass-1")
+    assert roles.roles_of(user) == {roles.COMMAND_STAFF}
+    assert roles.operator_of(user) is None
