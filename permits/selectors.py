@@ -1,8 +1,14 @@
 """Which permits a person may see, and the staff review queue."""
 
+import shapely
+
 from airspace import roles
+from airspace.geometry import buffer_metres, polygon_from_boundary
 
 from .models import IN_EFFECT_STATES, FlightPermit, State
+
+# How far around a permit's volume the permit page shows the other flights in effect.
+NEIGHBOURHOOD_M = 25_000
 
 
 def permits_visible_to(user):
@@ -25,11 +31,22 @@ def review_queue():
 
 
 def permits_in_effect_during(starts_at, ends_at, *, excluding=None):
-    """Approved and active permits whose window overlaps this one: the other flights an officer
-    weighs a decision against."""
+    """Approved and active permits whose window overlaps this one."""
     overlapping = FlightPermit.objects.select_related("operator", "aircraft").filter(
         state__in=IN_EFFECT_STATES, starts_at__lt=ends_at, ends_at__gt=starts_at
     )
     if excluding is not None:
         overlapping = overlapping.exclude(pk=excluding.pk)
     return overlapping.order_by("starts_at")
+
+
+def neighbouring_flights(permit, *, within_m=NEIGHBOURHOOD_M):
+    """The other flights an officer weighs a decision against: permits in effect during this one's
+    window whose volume comes within `within_m` of it. A few thousand permits a day cover the
+    whole country; only the ones nearby matter to this decision."""
+    candidates = list(permits_in_effect_during(permit.starts_at, permit.ends_at, excluding=permit))
+    if not candidates:
+        return []
+    nearby = buffer_metres(polygon_from_boundary(permit.boundary), within_m)
+    areas = [polygon_from_boundary(other.boundary) for other in candidates]
+    return [other for other, near in zip(candidates, shapely.intersects(nearby, areas), strict=True) if near]

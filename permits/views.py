@@ -19,7 +19,7 @@ from airspace.selectors import zones_on_map
 
 from . import services
 from .models import EDITABLE_STATES, Purpose, State, is_owner, may_decide, window_not_ended
-from .selectors import permits_in_effect_during, permits_visible_to, review_queue
+from .selectors import neighbouring_flights, permits_visible_to, review_queue
 from .serializers import FlightPermitSerializer
 
 may_see_permits = roles.page_for(
@@ -187,7 +187,7 @@ def permit_detail(request, pk):
                 "min_altitude_m": other.min_altitude_m,
                 "max_altitude_m": other.max_altitude_m,
             }
-            for other in permits_in_effect_during(permit.starts_at, permit.ends_at, excluding=permit)
+            for other in neighbouring_flights(permit)
         ]
     context = {
         "permit": permit,

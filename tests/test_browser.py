@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(tra
 
 # Far enough from the map's centre that the area drawn there does not touch it.
 ZONE_LON, ZONE_LAT = 44.46, 33.36
+VOLUME_COLOUR = "#1f5fa8"  # map.js COLOURS.volume: the permit's own volume on its map
 
 
 def draw_polygon(page, map_selector, corners):
@@ -65,9 +66,9 @@ def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
     permit = FlightPermit.objects.get()
     assert permit.boundary["type"] == "Polygon" and len(permit.boundary["coordinates"][0]) == 5
     assert permit.max_altitude_m == 90
-    # What the officer must weigh around it: a restricted zone just north, another flight just east.
+    # What the officer must weigh around it: a restricted zone over its north edge, another flight just east.
     west, south, east, north = _bounds(permit.boundary)
-    make_zone(name="Embassy Row", kind="restricted", area=square((west + east) / 2, north + 0.012, 0.005))
+    make_zone(name="Embassy Row", kind="restricted", area=square((west + east) / 2, north + 0.004, 0.005))
     neighbour = make_permit(state=State.APPROVED, area=square(east + 0.012, (south + north) / 2, 0.005))
     pilot_page.click("form[data-transition=submit] button")
     expect(pilot_page.locator("#permit-state")).to_have_text("Submitted")
@@ -81,7 +82,7 @@ def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
     expect(officer_page.locator("#permit-state")).to_have_text("Under review")
     expect(officer_page.locator("#transitions form")).to_have_count(3)  # approve, reject, request changes
     expect(officer_page.locator("#neighbours")).to_contain_text(neighbour.reference)
-    # The volume, the zones around it and the other flight are all in view on the map.
+    # The volume, the zone it touches and the other flight are all in view on the map.
     _expect_in_view(officer_page, "#permit-map", 3)
     screenshot(officer_page, "review-permit.png")
     officer_page.click("form[data-transition=approve] button")
@@ -132,18 +133,21 @@ def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
     assert Aircraft.objects.get(pk=aircraft.pk).status == Aircraft.Status.REGISTERED
 
 
-def test_the_maps_show_zones_and_volumes_when_the_tile_server_is_unreachable(
+def test_the_permit_map_frames_a_small_volume_with_its_neighbour_even_when_tiles_are_unreachable(
     live_server, signed_in, make_user, make_zone, make_permit, settings
 ):
     make_user(roles.COMMAND_STAFF, username="duty")
-    permit = make_permit(state=State.SUBMITTED)
-    west, south, east, north = _bounds(permit.boundary)
-    make_zone(name="Embassy Row", kind="restricted", area=square(east + 0.012, (south + north) / 2, 0.005))
+    permit = make_permit(state=State.SUBMITTED, area={"type": "Point", "coordinates": [44.30, 33.25]}, radius_m=400)
+    make_permit(state=State.APPROVED, area=square(44.32, 33.25, 0.002))  # ~2 km east, same window
+    make_zone(name="Far Base", area=square(44.36, 33.30, 0.01))  # ~8 km away: drawn, but not framed
     page = signed_in("duty", PASSWORD)
     settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"  # a closed network: nothing answers there
     page.goto(f"{live_server.url}/permits/{permit.pk}/")
     expect(page.locator("#permit-map .leaflet-tile-pane img").first).to_be_attached()  # tiles were asked for
-    _expect_in_view(page, "#permit-map", 2)  # the volume and the zone, drawn all the same
+    _expect_in_view(page, "#permit-map", 2)  # the volume and the other flight, drawn all the same
+    # The 400 m circle is a shape an officer can read, not a dot.
+    volume = page.locator(f"#permit-map path[stroke='{VOLUME_COLOUR}']").bounding_box()
+    assert volume["width"] > 80, volume
 
 
 def _bounds(boundary):
@@ -209,7 +213,20 @@ def test_application_errors_are_shown_next_to_the_field_and_a_circle_can_be_draw
     permit = FlightPermit.objects.get()
     assert permit.area["type"] == "Point" and permit.radius_m > 100
 
-    # The owner may cancel a draft; once cancelled, no button is left.
+    # Cancelling asks first: declined, nothing is sent and the draft stays a draft.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.evaluate("window.__sameDraftPage = true")
+    page.click("form[data-transition=cancel] button")
+    assert asked and f"Cancel application {permit.reference}?" in asked[0], asked
+    page.wait_for_load_state()
+    assert page.evaluate("window.__sameDraftPage") is True
+    expect(page.locator("#permit-state")).to_have_text("Draft")
+    permit.refresh_from_db()
+    assert permit.state == State.DRAFT
+
+    # Accepted, the owner's draft is cancelled and no button is left.
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("form[data-transition=cancel] button")
     expect(page.locator("#permit-state")).to_have_text("Cancelled")
     expect(page.locator("#transitions form")).to_have_count(0)

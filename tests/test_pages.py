@@ -162,6 +162,7 @@ def test_officer_reviews_and_approves_from_the_queue(make_permit, officer, brows
     soonest = make_permit(state=State.SUBMITTED, starts_in=timedelta(hours=1))
     make_permit(state=State.DRAFT)
     in_effect = make_permit(state=State.APPROVED, starts_in=timedelta(hours=1))
+    far_away = make_permit(state=State.APPROVED, starts_in=timedelta(hours=1), area=square(47.80, 30.50))  # Basra
     client = browser_for(officer)
 
     queue = client.get("/review/").content.decode()
@@ -171,6 +172,7 @@ def test_officer_reviews_and_approves_from_the_queue(make_permit, officer, brows
     detail = client.get(f"/permits/{soonest.pk}/")
     assert [t["name"] for t in detail.context["transitions"]] == ["start-review"]
     assert in_effect.reference in [n["reference"] for n in detail.context["map_data"]["neighbours"]]
+    assert far_away.reference not in [n["reference"] for n in detail.context["map_data"]["neighbours"]]
 
     client.post(f"/permits/{soonest.pk}/start-review/")
     detail = client.get(f"/permits/{soonest.pk}/")
@@ -340,3 +342,32 @@ def test_an_officer_is_told_that_a_suspended_aircraft_cannot_be_approved(make_pe
     assert 'data-transition="approve"' not in page
     blocked = page[page.index('id="blocked"') : page.index("</div>", page.index('id="blocked"'))]
     assert permit.aircraft.serial_number in blocked and "suspended" in blocked
+
+
+def _confirmation(page, marker):
+    """The data-confirm message of the form whose opening tag contains `marker`."""
+    tag = page[page.rindex("<form", 0, page.index(marker)) : page.index(">", page.index(marker))]
+    return tag[tag.index('data-confirm="') + len('data-confirm="') :].split('"')[0] if "data-confirm" in tag else None
+
+
+def test_actions_that_cannot_be_undone_ask_first_and_say_what_will_happen(
+    make_permit, operator_user, officer, make_zone, browser_for
+):
+    draft = make_permit(state=State.DRAFT, owner=operator_user)
+    approved = make_permit(state=State.APPROVED, owner=operator_user)
+    zone = make_zone(name="Embassy row")
+    client = browser_for(operator_user)
+    page = client.get(f"/permits/{draft.pk}/").content.decode()
+    assert "/static/airspace/confirm.js" in page  # the few lines that ask, on every page
+    assert _confirmation(page, 'data-transition="submit"') is None  # a submission can be cancelled
+    assert f"Cancel application {draft.reference}?" in _confirmation(page, 'data-transition="cancel"')
+    cancel = _confirmation(client.get(f"/permits/{approved.pk}/").content.decode(), 'data-transition="cancel"')
+    assert f"Cancel permit {approved.reference}?" in cancel and "air defense will be told" in cancel
+
+    client = browser_for(officer)
+    revoke = _confirmation(client.get(f"/permits/{approved.pk}/").content.decode(), 'data-transition="revoke"')
+    assert f"Revoke permit {approved.reference}" in revoke and "air defense" in revoke
+    deactivate = _confirmation(client.get("/zones/").content.decode(), f"/zones/{zone.pk}/deactivate/")
+    assert "Deactivate prohibited zone Embassy row?" in deactivate
+    suspend = _confirmation(client.get("/aircraft/").content.decode(), f"/aircraft/{approved.aircraft_id}/suspend/")
+    assert f"Suspend aircraft {approved.aircraft.serial_number}" in suspend and "revoked" in suspend

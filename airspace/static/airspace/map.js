@@ -38,17 +38,24 @@
     if (present.length) map.fitBounds(L.featureGroup(present).getBounds().pad(pad), { maxZoom: 13 });
   }
 
-  // The permit page: the volume, widened to show what lies within `reachDeg` (~5 km) of it — the
-  // zones and flights an officer weighs — but not zoomed out to every zone in the country.
-  function fitAround(map, volume, others, reachDeg = 0.05) {
+  // The permit page: frame the volume with what the officer weighs against it — the other flights
+  // near it and the zones it touches — so that a 400 m circle is still a shape, not a dot. Every
+  // other zone stays drawn but does not move the view. A touched zone counts only around the volume
+  // (a city-wide zone would shrink it again). The server sends only the flights near the volume
+  // (permits/selectors.py, neighbouring_flights).
+  function frameVolume(map, volume, { neighbours = [], touchedZones = [], maxZoom = 16 } = {}) {
     const focus = volume.getBounds();
-    const reach = L.latLngBounds(
-      [focus.getSouth() - reachDeg, focus.getWest() - reachDeg],
-      [focus.getNorth() + reachDeg, focus.getEast() + reachDeg],
-    );
-    const view = focus.pad(1);
-    others.filter((layer) => layer && reach.intersects(layer.getBounds())).forEach((layer) => view.extend(layer.getBounds()));
-    map.fitBounds(view.pad(0.1), { maxZoom: 13 });
+    const nearby = focus.pad(1.5);
+    const view = L.latLngBounds(focus.getSouthWest(), focus.getNorthEast());
+    neighbours.filter(Boolean).forEach((layer) => view.extend(layer.getBounds()));
+    touchedZones.filter(Boolean).forEach((layer) => {
+      const zone = layer.getBounds();
+      if (!nearby.intersects(zone)) return;
+      view.extend(L.latLngBounds(
+        [Math.max(zone.getSouth(), nearby.getSouth()), Math.max(zone.getWest(), nearby.getWest())],
+        [Math.min(zone.getNorth(), nearby.getNorth()), Math.min(zone.getEast(), nearby.getEast())]));
+    });
+    map.fitBounds(view.pad(0.1), { padding: [24, 24], maxZoom });
   }
 
   function round(value) {
@@ -117,5 +124,5 @@
     return drawn;
   }
 
-  window.AirspaceMap = { COLOURS, createMap, addZone, addVolume, fit, fitAround, areaEditor };
+  window.AirspaceMap = { COLOURS, createMap, addZone, addVolume, fit, frameVolume, areaEditor };
 })();
