@@ -250,7 +250,7 @@ def aircraft_by_identifier(identifiers) -> dict[str, RegisteredAircraft]:
             cursor.execute(
                 f"SELECT a.id, a.serial_number, a.remote_id, a.status, o.name FROM {aircraft} a "
                 f"JOIN {operator} o ON o.id = a.operator_id "
-                "WHERE a.remote_id = ANY(%s::text[]) OR a.serial_number = ANY(%s::text[])",
+                "WHERE a.remote_id = ANY(%b::text[]) OR a.serial_number = ANY(%b::text[])",
                 [identifiers, identifiers],
             )
             rows = cursor.fetchall()

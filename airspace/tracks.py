@@ -230,7 +230,7 @@ def _create_and_lock_tracks(sensor, batch, positions_of):
     if connection.vendor == "postgresql":
         # One statement from arrays; existing tracks are skipped by the unique identity.
         names = ", ".join(columns)
-        arrays = ", ".join(f"%s::{TRACK_COLUMN_TYPES[name]}[]" for name in columns)
+        arrays = ", ".join(f"%b::{TRACK_COLUMN_TYPES[name]}[]" for name in columns)
         with server_binding_cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {Track._meta.db_table} ({names}) SELECT * FROM unnest({arrays}) "
@@ -253,7 +253,7 @@ def _lock_tracks(identities):
     names = [field.attname for field in Track._meta.concrete_fields]
     sql = (
         f"SELECT {', '.join(names)} FROM {Track._meta.db_table} "
-        "WHERE identity = ANY(%s::text[]) ORDER BY identity FOR UPDATE"
+        "WHERE identity = ANY(%b::text[]) ORDER BY identity FOR UPDATE"
     )
     with server_binding_cursor() as cursor:
         cursor.execute(sql, [identities])
@@ -267,10 +267,10 @@ def _save_moved_tracks(tracks):
         Track.objects.bulk_update(tracks, TRACK_COLUMNS_MOVED, batch_size=500)
         return
     assignments = ", ".join(f"{column} = moved.{column}" for column in TRACK_COLUMNS_MOVED)
-    arrays = ", ".join(f"%s::{TRACK_COLUMN_TYPES[name]}[]" for name in TRACK_COLUMNS_MOVED)
+    arrays = ", ".join(f"%b::{TRACK_COLUMN_TYPES[name]}[]" for name in TRACK_COLUMNS_MOVED)
     sql = (
         f"UPDATE {Track._meta.db_table} AS track SET {assignments} "
-        f"FROM unnest(%s::bigint[], {arrays}) AS moved(id, {', '.join(TRACK_COLUMNS_MOVED)}) "
+        f"FROM unnest(%b::bigint[], {arrays}) AS moved(id, {', '.join(TRACK_COLUMNS_MOVED)}) "
         "WHERE track.id = moved.id"
     )
     columns = [[track.pk for track in tracks]]
