@@ -176,7 +176,7 @@ def build_index(version) -> AirspaceIndex:
         del _buffered_permit_areas[stale]
     if rows:
         columns = list(zip(*rows, strict=True))
-        index.permit_areas = _prepared(polygons)
+        index.permit_areas = _geometry_array(polygons)
         index.permit_tree = shapely.STRtree(index.permit_areas)
         index.permit_aircraft = np.array(columns[2], dtype=np.int64)
         index.permit_min_alt = np.array(columns[4], dtype=float)
@@ -191,7 +191,7 @@ def build_index(version) -> AirspaceIndex:
     )
     if zones:
         index.zones = [ZoneEntry(pk, name, kind) for pk, name, kind, *_ in zones]
-        index.zone_areas = _prepared([polygon_from_boundary(boundary) for *_, boundary, _, _ in zones])
+        index.zone_areas = _geometry_array([polygon_from_boundary(boundary) for *_, boundary, _, _ in zones])
         index.zone_tree = shapely.STRtree(index.zone_areas)
         index.zone_min_alt = np.array([row[4] for row in zones], dtype=float)
         index.zone_max_alt = np.array([row[5] for row in zones], dtype=float)
@@ -199,12 +199,12 @@ def build_index(version) -> AirspaceIndex:
     return index
 
 
-def _prepared(polygons):
-    """Polygons prepared once per index: a point-in-polygon test on a prepared polygon uses its own
-    segment index instead of walking every vertex."""
-    areas = np.array(polygons, dtype=object)
-    shapely.prepare(areas)
-    return areas
+def _geometry_array(polygons):
+    """The polygons as an array for vectorized queries, deliberately *not* prepared: the web
+    workers run several threads, and concurrent point-in-polygon tests on one prepared GEOS
+    geometry corrupt memory and abort the process (GEOS 3.14; reproduced, and seen in the ingest
+    benchmark). Unprepared, the test costs ~0.8 ms more per batch of 1,000 reports."""
+    return np.array(polygons, dtype=object)
 
 
 _current_index: AirspaceIndex | None = None
@@ -302,7 +302,7 @@ def classify(batch, index: AirspaceIndex, registry: dict[str, RegisteredAircraft
 
     if index.permit_tree is not None and may_be_covered.any():
         candidates = np.flatnonzero(may_be_covered)
-        # The tree finds the bounding boxes; the prepared polygons answer point-in-polygon.
+        # The tree finds the bounding boxes; the polygons answer point-in-polygon.
         report_at, permit_at = index.permit_tree.query(points[candidates])
         report_at = candidates[report_at]
         contained = shapely.intersects_xy(index.permit_areas[permit_at], batch.lon[report_at], batch.lat[report_at])
