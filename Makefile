@@ -40,6 +40,11 @@ demo-data: migrate
 run: demo-data
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
+		if [ -z "$$SECRET_KEY" ]; then \
+			[ -s .secret_key ] || (umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key); \
+			export SECRET_KEY="$$(cat .secret_key)"; \
+			echo "SECRET_KEY not set: using this checkout's own, generated once into .secret_key"; \
+		fi; \
 		echo "Serving on http://127.0.0.1:$(PORT)/ with PostgreSQL, Redis, Celery worker and beat"; \
 		exec $(BIN)/honcho -f Procfile start; \
 	else \

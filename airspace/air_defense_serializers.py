@@ -4,6 +4,7 @@ from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from .models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
+from .webhooks import url_problem
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
@@ -74,6 +75,11 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
         model = WebhookSubscription
         fields = ["id", "name", "url", "secret", "active", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+    def validate_url(self, url):
+        if problem := url_problem(url):
+            raise serializers.ValidationError(problem)
+        return url
 
 
 class CreatedWebhookSubscriptionSerializer(serializers.ModelSerializer):

@@ -100,7 +100,7 @@ def deliver_webhook(self, delivery_id):
         )
         status_code = response.status_code
         if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}: {response.text[:500]}"
+            error = f"HTTP {status_code}"
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"[:1000]
 

@@ -1,8 +1,9 @@
 """The adduser management command creates users in each role."""
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from rest_framework.authtoken.models import Token
 
 from airspace import roles
 from airspace.models import Operator, Sensor
@@ -72,3 +73,28 @@ def test_rerun_with_another_role_replaces_the_role():
     user = authenticate(username="fay", password="secret-pass-1")
     assert roles.roles_of(user) == {roles.COMMAND_STAFF}
     assert roles.operator_of(user) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "username, password",
+    [("gil", "password123"), ("gil", "8675309123"), ("gilgamesh-ur", "gilgamesh-ur1")],
+    ids=["common", "all-digits", "like-the-name"],
+)
+def test_weak_password_is_refused(username, password):
+    with pytest.raises(CommandError, match="Password"):
+        call_command("adduser", username, "--role", "sensor", "--password", password)
+    assert not get_user_model().objects.filter(username=username).exists()
+
+
+@pytest.mark.django_db
+def test_new_password_revokes_the_api_token(client_for):
+    call_command("adduser", "radar-9", "--role", "sensor", "--password", "first-password")
+    user = get_user_model().objects.get(username="radar-9")
+    leaked = client_for(user)  # holds the token issued for the first password
+    assert leaked.get("/api/v1/zones/").status_code == 200
+
+    call_command("adduser", "radar-9", "--role", "sensor", "--password", "second-password")
+
+    assert leaked.get("/api/v1/zones/").status_code == 401
+    assert not Token.objects.filter(user=user).exists()

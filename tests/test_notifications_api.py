@@ -246,6 +246,46 @@ def test_bad_subscription_is_a_400_naming_the_field(air_defense, body, field):
     assert field in response.json()
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:6379/",  # the broker, or anything else listening on this host
+        "http://localhost:5432/",
+        "http://[::1]:8000/admin/",
+        "http://[::ffff:127.0.0.1]:6379/",
+        "http://0.0.0.0:8000/",
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "http://[fe80::1]/",
+    ],
+)
+def test_a_webhook_may_not_point_at_this_host_or_link_local_addresses(air_defense, url):
+    response = air_defense.post(SUBSCRIPTIONS, {"name": "C2", "url": url}, format="json")
+    assert response.status_code == 400
+    assert "url" in response.json()
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_webhook_may_not_be_moved_to_this_host(air_defense):
+    created = air_defense.post(SUBSCRIPTIONS, {"name": "C2", "url": "http://10.0.0.5:8080/hook"}, format="json")
+    assert created.status_code == 201
+
+    moved = air_defense.patch(
+        f"{SUBSCRIPTIONS}{created.json()['id']}/", {"url": "http://127.0.0.1:6379/"}, format="json"
+    )
+
+    assert moved.status_code == 400 and "url" in moved.json()
+    assert WebhookSubscription.objects.get().url == "http://10.0.0.5:8080/hook"
+
+
+def test_a_webhook_may_not_point_at_the_broker_host(settings):
+    # On a private network like the C2 receivers, as in docker-compose.yml; the database host likewise.
+    settings.REDIS_URL = "redis://10.0.0.8:6379/0"
+    assert "broker" in webhooks.url_problem("http://10.0.0.8:6379/")
+    assert webhooks.url_problem("http://10.0.0.5:8080/hook") is None
+
+
 # --- the delivery tasks, in-process ---------------------------------------------------------
 
 
@@ -326,6 +366,19 @@ def test_failed_webhook_is_retried_later_with_backoff(webhook_receiver, pending_
         deliver_webhook(delivery.pk)
     assert len(receiver.received()) == 1
     assert WebhookDelivery.objects.get(pk=delivery.pk).attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_receivers_answer_is_not_shown_back(webhook_receiver, pending_delivery, settings):
+    # What a URL answers is none of the subscriber's business: shown in the delivery's error, it
+    # would let a subscriber read whatever an address the service can reach answers to a POST.
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    receiver = webhook_receiver(statuses=[500])
+    delivery = pending_delivery(receiver.url)
+
+    assert deliver_webhook(delivery.pk) == "failed"
+    delivery.refresh_from_db()
+    assert (delivery.last_status_code, delivery.last_error) == (500, "HTTP 500")
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """Create a user (or update one) in one of the service's roles."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
@@ -20,14 +21,17 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
 
     def handle(self, *args, username, role, password, organization, email, **options):
-        if len(password) < 8:
-            raise CommandError("The password must have at least 8 characters.")
         user_model = get_user_model()
         try:
             # The rules the admin applies (not blank, max length, allowed characters): the ORM checks none.
             user_model._meta.get_field(user_model.USERNAME_FIELD).clean(username, None)
         except ValidationError as exc:
             raise CommandError(f"Username {username!r}: {' '.join(exc.messages)}") from exc
+        try:
+            # settings.AUTH_PASSWORD_VALIDATORS: long enough, not common, not all digits, not the name.
+            validate_password(password, user_model(username=username, email=email))
+        except ValidationError as exc:
+            raise CommandError(f"Password: {' '.join(exc.messages)}") from exc
         try:
             _, created = add_user_with_role(
                 username=username, role=role, password=password, organization=organization, email=email

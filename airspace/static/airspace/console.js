@@ -118,7 +118,8 @@
         L.circleMarker([track.last_lat, track.last_lon], {
           radius: track.hostile ? 9 : 6, color: AirspaceMap.COLOURS[track.classification], weight: 2, fillOpacity: 0.8,
           className: `track ${track.classification}`,
-        }).bindTooltip(`${track.sensor_track_id} · ${track.classification} · ${Math.round(track.last_altitude_m)} m`)
+        }).bindTooltip(AirspaceMap.textLabel(
+          `${track.sensor_track_id} · ${track.classification} · ${Math.round(track.last_altitude_m)} m`))
           .addTo(trackLayer);
       });
       document.getElementById("track-count").textContent = String(page.count);

@@ -21,15 +21,23 @@
     return map;
   }
 
+  // A tooltip's text as an element: Leaflet puts a string tooltip into innerHTML, and zone names,
+  // operator names and sensor track ids are typed by people and machines.
+  function textLabel(text) {
+    const label = document.createElement("span");
+    label.textContent = text;
+    return label;
+  }
+
   function addZone(map, zone) {
     return L.geoJSON(zone.boundary, {
       style: { color: COLOURS[zone.kind], weight: 2, fillOpacity: 0.12, dashArray: "6 4" },
-    }).bindTooltip(`${zone.name} (${zone.kind}, ${zone.min_altitude_m}–${zone.max_altitude_m} m)`).addTo(map);
+    }).bindTooltip(textLabel(`${zone.name} (${zone.kind}, ${zone.min_altitude_m}–${zone.max_altitude_m} m)`)).addTo(map);
   }
 
   function addVolume(map, boundary, label, colour) {
     return L.geoJSON(boundary, { style: { color: colour || COLOURS.volume, weight: 3, fillOpacity: 0.2 } })
-      .bindTooltip(label).addTo(map);
+      .bindTooltip(textLabel(label)).addTo(map);
   }
 
   function fit(map, layers, pad = 0.4) {
@@ -124,5 +132,5 @@
     return drawn;
   }
 
-  window.AirspaceMap = { COLOURS, createMap, addZone, addVolume, fit, frameVolume, areaEditor };
+  window.AirspaceMap = { COLOURS, createMap, textLabel, addZone, addVolume, fit, frameVolume, areaEditor };
 })();
