@@ -1,15 +1,16 @@
 """REST API of the registry and zones: parse input, call the model or a service, serialize."""
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from . import roles
+from . import roles, sign_in
 from .models import Aircraft, RestrictedZone
 from .serializers import AircraftSerializer, RestrictedZoneSerializer
 from .services import deactivate_zone, suspend_aircraft, verify_aircraft
@@ -31,6 +32,8 @@ def obtain_token(request):
     """Exchange a username and password for an API token."""
     credentials = TokenRequestSerializer(data=request.data)
     credentials.is_valid(raise_exception=True)
+    if message := sign_in.refusal(credentials.validated_data["username"], request):
+        raise exceptions.Throttled(wait=settings.SIGN_IN_LOCKOUT_S, detail=message)
     user = authenticate(request, **credentials.validated_data)
     if user is None or not user.is_active:
         raise serializers.ValidationError({"password": ["Unknown username or wrong password."]})

@@ -4,6 +4,7 @@ Each area's own fixtures live in tests/fixtures_<area>.py and are registered bel
 
 import itertools
 import threading
+import uuid
 
 import pytest
 from django.db import connections
@@ -24,6 +25,14 @@ PASSWORD = "correct-horse-battery"
 def _fast_password_hashing(settings):
     # The production hasher is slow on purpose; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _cache_of_its_own(settings):
+    # Failed sign-ins are counted in the cache (Redis under `make test`): each test starts with none.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(uuid.uuid4())}
+    }
 
 
 @pytest.fixture
