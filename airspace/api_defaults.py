@@ -2,7 +2,28 @@
 or query string is a 500. Kept apart from api_errors.py: DRF imports these while it builds its
 APIView class, so this module must not import rest_framework.views itself."""
 
-from rest_framework import exceptions, pagination, parsers
+from django.conf import settings
+from rest_framework import exceptions, pagination, parsers, status
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "body_too_large"
+
+
+def body_too_large():
+    return BodyTooLarge(f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.")
+
+
+def read_body(stream):
+    """The request body for a parser that reads the stream itself (DRF hands its own JSON parser
+    `request.body`, which Django limits), refused past DATA_UPLOAD_MAX_MEMORY_SIZE: a parser
+    holds the whole body in memory."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body = stream.read(limit + 1) if stream is not None else b""
+    if len(body) > limit:
+        raise body_too_large()
+    return body
 
 
 class JSONParser(parsers.JSONParser):

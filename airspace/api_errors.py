@@ -1,12 +1,14 @@
 """The one error format of the API: DRF's own (`{"field": ["message"]}` for bad input,
 `{"detail": "message"}` otherwise), extended to the domain's exceptions so none of them is a 500."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .api_defaults import body_too_large
 from .geometry import GeometryError
 
 
@@ -26,6 +28,8 @@ def exception_handler(exc, context):
         exc = Conflict("Someone else changed this at the same moment; reload and try again.")
     elif isinstance(exc, TransitionNotAllowed):
         exc = Conflict(str(exc) or "This transition is not allowed in the current state.")
+    elif isinstance(exc, RequestDataTooBig):  # Django's limit, met when DRF reads request.body
+        exc = body_too_large()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

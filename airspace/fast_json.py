@@ -6,13 +6,15 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
+from .api_defaults import read_body
+
 
 class OrjsonParser(BaseParser):
     media_type = "application/json"
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return orjson.loads(stream.read())
+            return orjson.loads(read_body(stream))
         except orjson.JSONDecodeError as error:
             raise ParseError(f"JSON parse error - {error}") from None
 

@@ -485,6 +485,15 @@ def test_malformed_json_is_a_400(sensor_user, client_for):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("path", [REPORTS, "/api/v1/permits/"])
+def test_a_body_over_the_size_limit_is_a_413_before_it_is_parsed(sensor_user, operator_user, client_for, path):
+    client = client_for(sensor_user if path == REPORTS else operator_user)
+    padding = "x" * (3 * 1024 * 1024)  # past Django's DATA_UPLOAD_MAX_MEMORY_SIZE of 2.5 MB
+    response = client.post(path, f'{{"reports": [], "padding": "{padding}"}}', content_type="application/json")
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
+
+
 def test_a_batch_over_the_limit_is_refused(sensor_api, settings):
     settings.TRACK_REPORT_BATCH_MAX = 3
     body = sensor_api(*[report(f"t{i}") for i in range(4)], expect=400)
