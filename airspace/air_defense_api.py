@@ -37,6 +37,9 @@ from .notifications import acknowledge_notification, stream_message, subscribe_w
 # may become visible after a newer one was already streamed. Replaying from a little before the
 # cursor catches it; receivers de-duplicate on the id anyway (at-least-once).
 REPLAY_MARGIN = timedelta(seconds=60)
+# The live stream carries a notification when it is delivered, which after a crash or an outage is
+# the sweep's doing, minutes after it was created. A replay therefore also takes whatever was
+# delivered since the cursor, however old: the client may have been away when it went out live.
 TRUE_FALSE = (("true", "true"), ("false", "false"), ("1", "1"), ("0", "0"))
 
 
@@ -150,7 +153,9 @@ class NotificationStreamView(APIView):
     id, kind, severity, created_at, payload), and a `: heartbeat` comment every ~15 s. With a
     `Last-Event-ID` header (EventSource sends it when it reconnects) or `last_event_id` parameter,
     the notifications created after that one (and any committed late, up to a minute before it) are
-    replayed from the database first. Delivery is at least once: ignore an id you have seen."""
+    replayed from the database first, and so are those delivered since, however old (a notification
+    the sweep delivered late went out live while the client was away). Delivery is at least once:
+    ignore an id you have seen."""
 
     permission_classes = [IsAuthenticated, roles.IsAirDefense]
     renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
@@ -220,10 +225,11 @@ class NotificationStreamView(APIView):
 
     @staticmethod
     def _created_since(cursor, seen, batch=500):
-        """Events of the notifications created at or after `cursor` (less the replay margin) not
-        sent on this connection yet, and the new cursor."""
+        """Events of the notifications created or delivered at or after `cursor` (less the replay
+        margin) not sent on this connection yet, and the new cursor."""
         events = []
-        recent = AirDefenseNotification.objects.filter(created_at__gte=cursor - REPLAY_MARGIN)
+        since = cursor - REPLAY_MARGIN
+        recent = AirDefenseNotification.objects.filter(Q(created_at__gte=since) | Q(delivered_at__gte=since))
         after = None
         while True:
             page = recent.order_by("created_at", "id")

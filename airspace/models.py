@@ -254,7 +254,9 @@ class AirDefenseNotification(models.Model):
         indexes = [
             models.Index(
                 fields=["delivered_at"], name="notification_undelivered", condition=models.Q(delivered_at=None)
-            )
+            ),
+            # The stream's replay: what was delivered since a client's last event.
+            models.Index(fields=["delivered_at"], name="notification_delivered_at"),
         ]
 
     def __str__(self):

@@ -32,7 +32,12 @@ def _redis():
     url = settings.REDIS_URL
     with _redis_lock:
         if url not in _redis_clients:
-            _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=30)
+            # A socket timeout, so that a Redis that stops answering fails the worker's publish (the
+            # sweep delivers again) instead of holding it, and its notification's row lock, forever.
+            timeout = settings.REDIS_SOCKET_TIMEOUT_S
+            _redis_clients[url] = redis.Redis.from_url(
+                url, socket_connect_timeout=timeout, socket_timeout=timeout, health_check_interval=30
+            )
         return _redis_clients[url]
 
 

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from django.db import connections
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from airspace import roles
@@ -19,6 +20,15 @@ pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery", "tests.fixt
 
 _numbers = itertools.count(1)
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_stream_channel():
+    """Pub/sub channels are shared by every database of a Redis server: a test that delivers a
+    notification on the default channel would push a fake hostile alert to every console and C2
+    listener of a deployment using the same Redis (and break their reconnection: an unknown id)."""
+    with override_settings(AIR_DEFENSE_STREAM_CHANNEL=f"airspace:test:{uuid.uuid4().hex}"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from rest_framework.authtoken.models import Token
 
 from airspace import roles
 from airspace.models import Aircraft, AirDefenseNotification
+from airspace.tasks import deliver_notification
 from permits.models import FlightPermit, State
 from tests.conftest import PASSWORD, square
 from tests.fixtures_browser import screenshot
@@ -230,3 +231,40 @@ def test_application_errors_are_shown_next_to_the_field_and_a_circle_can_be_draw
     page.click("form[data-transition=cancel] button")
     expect(page.locator("#permit-state")).to_have_text("Cancelled")
     expect(page.locator("#transitions form")).to_have_count(0)
+
+
+def test_console_stream_comes_back_after_redis_was_down(live_server, signed_in, make_user, redis_server, settings):
+    """An answer other than 200 closes an EventSource for good: the console must open a new one,
+    not stay "Reconnecting…" (and deaf to hostile tracks) until someone reloads the page."""
+    settings.REDIS_URL = redis_server.url  # the stream's pub/sub, on a Redis this test may stop
+    settings.AIR_DEFENSE_STREAM_HEARTBEAT_S = 1
+    make_user(roles.AIR_DEFENSE, username="airdefense")
+    console = signed_in("airdefense", PASSWORD)
+    console.goto(f"{live_server.url}/console/")
+    status = console.locator("#stream-status")
+    expect(status).to_have_text("Live")
+
+    redis_server.stop()
+    expect(status).to_have_text("Reconnecting…")
+    console.wait_for_timeout(6000)  # the browser's own retry (after 3 s) was refused: a 500
+    redis_server.start()
+    expect(status).to_have_text("Live", timeout=30_000)
+
+    alert = AirDefenseNotification.objects.create(
+        kind=AirDefenseNotification.Kind.TRACK_HOSTILE,
+        severity=AirDefenseNotification.Severity.CRITICAL,
+        payload={
+            "track": {
+                "identity": "sensor:1:r1-9",
+                "classification": "unregistered",
+                "sensor": "radar1",
+                "sensor_track_id": "r1-9",
+                "position": {"lat": 33.31, "lon": 44.39, "altitude_m": 120.0, "observed_at": "2026-11-24T23:41:07Z"},
+            },
+            "aircraft": None,
+            "permit": None,
+            "zone": None,
+        },
+    )
+    deliver_notification(str(alert.pk))
+    expect(console.locator(f"#notifications li[data-id='{alert.pk}']")).to_have_count(1)

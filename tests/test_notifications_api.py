@@ -9,7 +9,7 @@ import pytest
 import redis
 from celery.exceptions import Retry
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -456,6 +456,30 @@ def test_notification_is_written_in_the_callers_transaction(make_permit):
     assert list(permit.notifications.values_list("kind", flat=True)) == ["permit.approved"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_database_connection_lost_is_a_503_in_json(air_defense):
+    """PostgreSQL restarting or failing over: a JSON 503 the client can retry, not Django's HTML 500."""
+    import psycopg
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [backend] = cursor.fetchone()
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"], autocommit=True
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [backend])
+    try:
+        response = air_defense.get(INBOX)
+    finally:
+        connection.close()  # the next query reconnects
+
+    assert response.status_code == 503
+    assert "database" in response.json()["detail"]
+    assert response["Retry-After"] == "5"
+    assert air_defense.get(INBOX).status_code == 200
+
+
 # --- the stream, in-process -----------------------------------------------------------------
 
 
@@ -525,6 +549,30 @@ def test_stream_replay_includes_a_notification_committed_after_the_last_one_seen
     response.close()
 
     assert parse_event(blocks[1])[0] == str(committed_late.pk)
+    assert blocks[2] == ": heartbeat\n\n"
+
+
+@pytest.mark.django_db
+def test_stream_replay_includes_an_old_notification_delivered_after_the_last_one_seen(air_defense, settings):
+    # A worker was killed holding it: the sweep delivered it minutes after it was created, after the
+    # client had seen a newer one live, while the client was disconnected. It went out live to nobody.
+    settings.AIR_DEFENSE_STREAM_HEARTBEAT_S = 0.2
+    now = timezone.now()
+    swept_late = notification(created_at=now - timedelta(minutes=3))
+    seen = notification(created_at=now - timedelta(minutes=1))
+    long_done = notification(created_at=now - timedelta(minutes=5))  # delivered long ago: not replayed
+    for delivered, at in (
+        (seen, now - timedelta(minutes=1)),
+        (swept_late, now),
+        (long_done, now - timedelta(minutes=5)),
+    ):
+        AirDefenseNotification.objects.filter(pk=delivered.pk).update(delivered_at=at)
+
+    response = air_defense.get(STREAM, HTTP_LAST_EVENT_ID=str(seen.pk))
+    blocks = read_events(response, 3)
+    response.close()
+
+    assert parse_event(blocks[1])[0] == str(swept_late.pk)
     assert blocks[2] == ": heartbeat\n\n"
 
 

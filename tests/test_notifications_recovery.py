@@ -5,9 +5,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from airspace import webhooks
@@ -93,6 +95,43 @@ def test_redis_down_at_approval_is_delivered_when_it_is_back(
         )
         [request] = wait_for(receiver.received, message="the webhook POST")
     assert request["headers"]["X-Airspace-Notification-Id"] == str(notification.pk)
+
+
+def test_redis_hung_at_approval_does_not_hold_the_request(
+    redis_server, worker_factory, make_permit, client_for, senior_officer, settings
+):
+    """Redis that stops answering without closing its connections (hung, failing over, partitioned)
+    must fail the publish after a socket timeout, not hold the approval until it comes back."""
+    settings.NOTIFICATION_REDELIVER_AFTER_S = 0
+    permit = make_permit(state=State.UNDER_REVIEW)
+    answers = []
+
+    def approve():
+        try:
+            answers.append(client_for(senior_officer).post(f"/api/v1/permits/{permit.pk}/approve/", {}, format="json"))
+        finally:
+            connections.close_all()  # this thread's database connection
+
+    with celery_broker(redis_server.url):
+        redis_server.process.send_signal(signal.SIGSTOP)
+        try:
+            approval = threading.Thread(target=approve)
+            approval.start()
+            approval.join(timeout=30)
+            held = approval.is_alive()
+        finally:
+            redis_server.process.send_signal(signal.SIGCONT)
+        approval.join(timeout=30)
+        assert not held, "the approval waited for the hung Redis"
+        [response] = answers
+        assert response.status_code == 200
+        notification = permit.notifications.get(kind="permit.approved")
+
+        worker = worker_factory(redis_server.url)
+        swept_until(
+            lambda: AirDefenseNotification.objects.filter(pk=notification.pk, delivered_at__isnull=False).exists(),
+            message=f"delivery once Redis answers again\n{worker.log_text()[-3000:]}",
+        )
 
 
 def test_run_clock_stops_cleanly_on_sigterm(make_permit):

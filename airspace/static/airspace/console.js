@@ -10,6 +10,8 @@
   const trackLayer = L.layerGroup().addTo(map);
   const list = document.getElementById("notifications");
   const status = document.getElementById("stream-status");
+  // How long to wait before opening a new stream when the server refused one.
+  const RECONNECT_MS = 3000;
   const shown = new Map(); // notification id -> <li>
 
   function csrfToken() {
@@ -129,12 +131,28 @@
   }
 
   function listen(newestId) {
-    // After a dropped connection the browser reconnects by itself, sending Last-Event-ID.
-    const stream = new EventSource(`/api/v1/air-defense/stream/${newestId ? `?last_event_id=${newestId}` : ""}`);
+    // After a dropped connection the browser reconnects by itself, sending Last-Event-ID. But an
+    // answer other than 200 (Redis or the database briefly down, a proxy's 502) closes an
+    // EventSource for good: then this opens a new one, from the newest notification seen.
+    let lastId = newestId;
+    const stream = new EventSource(`/api/v1/air-defense/stream/${lastId ? `?last_event_id=${lastId}` : ""}`);
     stream.onopen = () => { status.textContent = "Live"; status.className = "badge authorized"; };
-    stream.onerror = () => { status.textContent = "Reconnecting…"; status.className = "badge nonconforming"; };
+    stream.onerror = () => {
+      status.textContent = "Reconnecting…";
+      status.className = "badge nonconforming";
+      if (stream.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+      setTimeout(async () => {
+        // An id the server does not know would be refused again (400): start from the inbox's newest.
+        const known = lastId
+          ? await fetch(`/api/v1/air-defense/notifications/${lastId}/`, { credentials: "same-origin" }).catch(() => null)
+          : null;
+        const from = known && known.status === 404 ? await loadInbox().catch(() => null) : lastId;
+        listen(from || lastId);
+      }, RECONNECT_MS);
+    };
     settings.kinds.forEach((kind) => stream.addEventListener(kind, (event) => {
       const notification = JSON.parse(event.data);
+      lastId = notification.id;
       render(notification);
       if (kind.startsWith("track.")) refreshTracks();
     }));
