@@ -19,7 +19,7 @@ from .notifications import stream_message
 logger = logging.getLogger(__name__)
 
 # How many rows one sweep re-sends at most; the next sweep takes the rest.
-SWEEP_BATCH = 500
+SWEEP_BATCH = 5000
 # A webhook attempt holds its delivery this much longer than the HTTP timeout, so that a duplicate
 # task (redelivered message, sweep) waits instead of posting at the same time.
 LEASE_MARGIN_S = 5

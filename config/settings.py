@@ -221,7 +221,7 @@ CELERY_TASK_QUEUES = (
 CELERY_TASK_ROUTES = {"airspace.tasks.deliver_*": {"queue": "air_defense"}}
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.
-NOTIFICATION_SWEEP_INTERVAL_S = env_float("NOTIFICATION_SWEEP_INTERVAL_S", 30)
+NOTIFICATION_SWEEP_INTERVAL_S = env_float("NOTIFICATION_SWEEP_INTERVAL_S", 10)
 PERMIT_CLOCK_INTERVAL_S = env_float("PERMIT_CLOCK_INTERVAL_S", 15)
 CELERY_BEAT_SCHEDULE = {
     "sweep-undelivered-notifications": {
@@ -239,7 +239,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- Air defense delivery (docs/NOTIFICATIONS.md) -------------------------------------------
 # A notification (or webhook delivery) still undelivered this long after it was due is sent again
 # by the sweep; longer than a normal delivery takes, so the sweep rarely duplicates one in flight.
-NOTIFICATION_REDELIVER_AFTER_S = env_float("NOTIFICATION_REDELIVER_AFTER_S", 60)
+NOTIFICATION_REDELIVER_AFTER_S = env_float("NOTIFICATION_REDELIVER_AFTER_S", 15)
 AIR_DEFENSE_STREAM_CHANNEL = os.environ.get("AIR_DEFENSE_STREAM_CHANNEL", "airspace:air-defense:notifications")
 AIR_DEFENSE_STREAM_HEARTBEAT_S = env_float("AIR_DEFENSE_STREAM_HEARTBEAT_S", 15)
 WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 5)
