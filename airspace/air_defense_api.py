@@ -37,9 +37,6 @@ from .notifications import acknowledge_notification, stream_message, subscribe_w
 # may become visible after a newer one was already streamed. Replaying from a little before the
 # cursor catches it; receivers de-duplicate on the id anyway (at-least-once).
 REPLAY_MARGIN = timedelta(seconds=60)
-# The live stream carries a notification when it is delivered, which after a crash or an outage is
-# the sweep's doing, minutes after it was created. A replay therefore also takes whatever was
-# delivered since the cursor, however old: the client may have been away when it went out live.
 TRUE_FALSE = (("true", "true"), ("false", "false"), ("1", "1"), ("0", "0"))
 
 
@@ -229,6 +226,9 @@ class NotificationStreamView(APIView):
         margin) not sent on this connection yet, and the new cursor."""
         events = []
         since = cursor - REPLAY_MARGIN
+        # The live stream carries a notification when it is delivered, which after a crash or an
+        # outage is the sweep's doing, minutes after it was created: the client may have been away
+        # when it went out live, so whatever was delivered since counts too, however old.
         recent = AirDefenseNotification.objects.filter(Q(created_at__gte=since) | Q(delivered_at__gte=since))
         after = None
         while True:

@@ -175,26 +175,22 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         return bool(self.restricted_zones)
 
     def submission_problems(self):
-        """Why this application may not be submitted now, as {field: message}."""
-        problems = window_problems(self.starts_at, self.ends_at)
-        if aircraft_problem := self.aircraft_problem():
-            problems["aircraft"] = aircraft_problem
+        """Why this application may not be submitted now, as {field: message}: everything that
+        would stop an approval, and the window and ceiling an application must respect."""
+        problems = {**window_problems(self.starts_at, self.ends_at), **self.approval_problems()}
         if self.max_altitude_m > settings.PERMIT_MAX_ALTITUDE_M:
             problems["max_altitude_m"] = f"Permits go up to {settings.PERMIT_MAX_ALTITUDE_M:g} m above ground."
-        if self.prohibited_zones:
-            names = ", ".join(zone.name for zone in self.prohibited_zones)
-            problems["area"] = f"The volume enters the prohibited zone {names}: no flight may be permitted there."
         return problems
 
     def approval_problems(self):
-        """Why this application may not be approved now (things that changed since it was
-        submitted: a zone drawn over it, its drone suspended), as {field: message}."""
+        """Why this application may not be approved now, as {field: message}. Checked again at
+        approval because both can change after submission: a zone drawn over it, its drone suspended."""
         problems = {}
         if aircraft_problem := self.aircraft_problem():
             problems["aircraft"] = aircraft_problem
         if self.prohibited_zones:
             names = ", ".join(zone.name for zone in self.prohibited_zones)
-            problems["area"] = f"The volume now enters the prohibited zone {names}: it cannot be approved."
+            problems["area"] = f"The volume enters the prohibited zone {names}: no flight may be permitted there."
         return problems
 
     def aircraft_problem(self):
