@@ -16,7 +16,7 @@ from airspace.geometry import parse_area
 from airspace.models import Aircraft, RestrictedZone
 from airspace.services import add_user_with_role
 
-pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery", "tests.fixtures_browser"]
+pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery", "tests.fixtures_browser", "tests.fixtures_web"]
 
 _numbers = itertools.count(1)
 PASSWORD = "correct-horse-battery"
