@@ -14,6 +14,7 @@ blocking work (the database, Redis) — and is sent back the outcome. Two driver
 
 import json
 import logging
+import random
 import time
 from collections import OrderedDict
 from datetime import timedelta
@@ -102,7 +103,9 @@ def _conversation(*, last_seen, at_heartbeat):
     if last_seen:
         cursor, replayed = yield _Call(_created_since, (cursor, seen))
         yield from replayed
-    next_heartbeat = time.monotonic() + heartbeat_s
+    # The first beat at a random point of the first interval: streams opened together (a restart,
+    # a benchmark) must not all re-check their listeners in the same instant ever after.
+    next_heartbeat = time.monotonic() + heartbeat_s * random.uniform(0.5, 1.0)
     next_catch_up = time.monotonic() + (catch_up_s or heartbeat_s)
     while True:
         wait = min(next_heartbeat, next_catch_up) - time.monotonic()

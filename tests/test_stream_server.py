@@ -199,9 +199,7 @@ def test_embedded_web_process_streams_what_it_delivers_in_process_and_what_the_c
         """,
         tmp_path,
     )
-    server = web_process(
-        "Procfile.embedded", DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}", REDIS_URL=None
-    )
+    server = web_process("Procfile.embedded", DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}", REDIS_URL=None)
     raw = open_stream(server, token=tokens["air_defense"])
     assert raw.status == 200 and ": connected" in raw.next_block()
 
