@@ -14,6 +14,7 @@ blocking work (the database, Redis) — and is sent back the outcome. Two driver
 
 import json
 import logging
+import math
 import random
 import time
 from collections import OrderedDict
@@ -106,7 +107,8 @@ def _conversation(*, last_seen, at_heartbeat):
     # The first beat at a random point of the first interval: streams opened together (a restart,
     # a benchmark) must not all re-check their listeners in the same instant ever after.
     next_heartbeat = time.monotonic() + heartbeat_s * random.uniform(0.5, 1.0)
-    next_catch_up = time.monotonic() + (catch_up_s or heartbeat_s)
+    # With Redis there is nothing to catch up: the wait is until the next heartbeat, not a 50 ms poll.
+    next_catch_up = time.monotonic() + catch_up_s if catch_up_s else math.inf
     while True:
         wait = min(next_heartbeat, next_catch_up) - time.monotonic()
         message = yield _Wait(max(wait, 0.05))

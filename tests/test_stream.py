@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.signals import request_finished
 from django.db import close_old_connections
 
-from airspace import roles, stream_slots
+from airspace import roles, stream_events, stream_slots
 from tests.fixtures_celery import REDIS_PORTS, free_port
 
 STREAM = "/api/v1/air-defense/stream/"
@@ -140,3 +140,20 @@ def test_a_browser_stream_ends_at_the_heartbeat_after_sign_out(client, air_defen
 
     assert blocks_until_closed(response)[-1] == ": closed: signed out\n\n"
     close(response)
+
+
+def test_an_idle_stream_wakes_at_its_heartbeats_not_every_50_ms(settings):
+    """With Redis a stream has nothing to poll: between messages it sleeps until its next heartbeat.
+    (It used to wake every 50 ms after the first heartbeat: 1,000 idle streams kept a core busy.)"""
+    settings.AIR_DEFENSE_STREAM_HEARTBEAT_S = 0.2
+    conversation = stream_events._conversation(last_seen=None, at_heartbeat=lambda: None)
+    waits, outcome = [], None
+    deadline = time.monotonic() + 1.2
+    while time.monotonic() < deadline:
+        step = conversation.send(outcome)
+        outcome = None
+        if isinstance(step, stream_events._Wait):
+            waits.append(step.seconds)
+            time.sleep(step.seconds)  # nothing was published
+    assert len(waits) <= 8, waits
+    assert min(waits[1:]) > 0.1, waits
