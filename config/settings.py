@@ -248,7 +248,7 @@ AIR_DEFENSE_STREAM_CHANNEL = os.environ.get("AIR_DEFENSE_STREAM_CHANNEL", "airsp
 # Also how often an open stream checks that its listener may still listen (role, account, token).
 AIR_DEFENSE_STREAM_HEARTBEAT_S = env_float("AIR_DEFENSE_STREAM_HEARTBEAT_S", 15)
 # Live streams one user may hold open over the whole deployment (429 past it), and one web process
-# (503 past it). A stream costs a web process ~40 KB and no thread (docs/NOTIFICATIONS.md, sizing).
+# (503 past it). A stream costs its web process ~50 KB and no thread (docs/NOTIFICATIONS.md, sizing).
 STREAM_MAX_PER_USER = env_int("STREAM_MAX_PER_USER", 10)
 STREAM_MAX_TOTAL = env_int("STREAM_MAX_TOTAL", 2000)
 WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 5)
