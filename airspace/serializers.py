@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -53,6 +53,23 @@ class VolumeSerializerMixin(serializers.Serializer):
         return attrs
 
 
+class UniqueAtSaveMixin:
+    """Two requests registering one serial number (or naming two zones alike) at once both pass the
+    uniqueness validators, and the second meets the database's unique constraint: a 500. That
+    constraint waits for the first to commit, so validating again after it names the field (a 400).
+    The save runs in one transaction with what it triggers (the airspace version counter)."""
+
+    def save(self, **kwargs):
+        try:
+            with transaction.atomic():
+                return super().save(**kwargs)
+        except IntegrityError:
+            again = type(self)(self.instance, data=self.initial_data, partial=self.partial, context=self.context)
+            if again.is_valid():
+                raise  # not a uniqueness race: a real fault
+            raise serializers.ValidationError(again.errors) from None
+
+
 class IdentifierField(serializers.CharField):
     """A serial number or Remote ID: trimmed and upper-cased *before* the uniqueness check, so that
     "abc-1" meets the stored "ABC-1" there (a 400) rather than at the database constraint (a 500)."""
@@ -65,7 +82,7 @@ class IdentifierField(serializers.CharField):
         return super().to_internal_value(data).upper()
 
 
-class AircraftSerializer(serializers.ModelSerializer):
+class AircraftSerializer(UniqueAtSaveMixin, serializers.ModelSerializer):
     operator = serializers.StringRelatedField(read_only=True)
     serial_number = IdentifierField(unique_message="An aircraft with this serial number is already registered.")
     remote_id = IdentifierField(
@@ -93,7 +110,7 @@ class AircraftSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "operator", "status", "created_at"]
 
 
-class RestrictedZoneSerializer(VolumeSerializerMixin, serializers.ModelSerializer):
+class RestrictedZoneSerializer(UniqueAtSaveMixin, VolumeSerializerMixin, serializers.ModelSerializer):
     min_altitude_m = serializers.FloatField(required=False, default=0)
 
     class Meta:
@@ -112,10 +129,6 @@ class RestrictedZoneSerializer(VolumeSerializerMixin, serializers.ModelSerialize
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-
-    @transaction.atomic
-    def save(self, **kwargs):
-        return super().save(**kwargs)
 
 
 class AwareDateTimeField(serializers.DateTimeField):

@@ -7,12 +7,14 @@ from .models import Classification, Track
 
 
 class TrackSerializer(serializers.ModelSerializer):
-    sensor = serializers.CharField(source="sensor.name", default=None, read_only=True)
-    aircraft_serial_number = serializers.CharField(source="aircraft.serial_number", default=None, read_only=True)
-    operator = serializers.CharField(source="aircraft.operator.name", default=None, read_only=True)
-    permit = serializers.CharField(source="permit.reference", default=None, read_only=True)
-    zone = serializers.CharField(source="zone.name", default=None, read_only=True)
-    zone_kind = serializers.CharField(source="zone.kind", default=None, read_only=True)
+    sensor = serializers.CharField(source="sensor.name", default=None, allow_null=True, read_only=True)
+    aircraft_serial_number = serializers.CharField(
+        source="aircraft.serial_number", default=None, allow_null=True, read_only=True
+    )
+    operator = serializers.CharField(source="aircraft.operator.name", default=None, allow_null=True, read_only=True)
+    permit = serializers.CharField(source="permit.reference", default=None, allow_null=True, read_only=True)
+    zone = serializers.CharField(source="zone.name", default=None, allow_null=True, read_only=True)
+    zone_kind = serializers.CharField(source="zone.kind", default=None, allow_null=True, read_only=True)
     hostile = serializers.BooleanField(source="is_hostile", read_only=True)
 
     class Meta:

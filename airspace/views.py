@@ -13,7 +13,7 @@ from django_fsm import TransitionNotAllowed
 
 from . import roles
 from .models import Aircraft, AirDefenseNotification, RestrictedZone
-from .page_forms import validate_form
+from .page_forms import save_form, validate_form
 from .selectors import zones_on_map
 from .serializers import AircraftSerializer, RestrictedZoneSerializer
 from .services import deactivate_zone, suspend_aircraft, verify_aircraft
@@ -57,7 +57,8 @@ def aircraft_page(request):
         values = {name: request.POST.get(name, "") for name in AIRCRAFT_FIELDS}
         serializer, errors = validate_form(AircraftSerializer, values, hints={"category": "Choose a category."})
         if not errors:
-            registered = serializer.save(operator=operator)
+            registered, errors = save_form(serializer, operator=operator)
+        if not errors:
             messages.success(request, f"{registered.serial_number} registered; command staff will verify it.")
             return redirect("aircraft")
         status = 400
@@ -99,7 +100,8 @@ def zones_page(request):
             pass  # the serializer names the field
         serializer, errors = validate_form(RestrictedZoneSerializer, data, hints=ZONE_HINTS)
         if not errors:
-            zone = serializer.save(created_by=request.user)
+            zone, errors = save_form(serializer, created_by=request.user)
+        if not errors:
             messages.success(request, f"Zone {zone.name} created.")
             return redirect("zones")
         status = 400

@@ -2,14 +2,16 @@
 
 import django_filters
 
+from airspace.api_filters import UtcIsoDateTimeFilter
+
 from .models import FlightPermit, State
 
 
 class FlightPermitFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=State.choices)
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
-    ends_after = django_filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    starts_after = UtcIsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = UtcIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    ends_after = UtcIsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
 
     class Meta:
         model = FlightPermit
