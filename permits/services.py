@@ -107,7 +107,8 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
             if problems:
                 raise ValidationError(problems)
         if not can_proceed(method):
-            raise TransitionNotAllowed(f"This permit's window has ended: it can no longer {transition_name}.")
+            verb = transition_name.replace("_", " ")
+            raise TransitionNotAllowed(f"This permit's window has ended: it can no longer {verb}.")
         from_state = permit.state
         if transition_name in ("submit", "start_review"):
             method(by=user)

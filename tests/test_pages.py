@@ -1,7 +1,9 @@
 """The pages through Django's test client: who sees what, forms with their errors next to the field,
 and the transitions the pages offer. The browser tests (test_browser.py) do the same in Chromium."""
 
+import html
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -371,3 +373,116 @@ def test_actions_that_cannot_be_undone_ask_first_and_say_what_will_happen(
     assert "Deactivate prohibited zone Embassy row?" in deactivate
     suspend = _confirmation(client.get("/aircraft/").content.decode(), f"/aircraft/{approved.aircraft_id}/suspend/")
     assert f"Suspend aircraft {approved.aircraft.serial_number}" in suspend and "revoked" in suspend
+
+
+INTERNAL_NAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # min_altitude_m, radius_m, serial_number ...
+
+
+def _shown_errors(page):
+    """Every message the page shows in an error list."""
+    return [
+        html.unescape(m)
+        for m in re.findall(r"<li>(.*?)</li>", "".join(re.findall(r'class="errorlist".*?</ul>', page, re.S)))
+    ]
+
+
+def test_the_altitude_error_speaks_of_the_altitudes_as_the_form_labels_them(operator_user, make_aircraft, browser_for):
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    response = browser_for(operator_user).post(
+        "/permits/new/", application(aircraft, min_altitude_m="200", max_altitude_m="50")
+    )
+    assert response.status_code == 400
+    message = "The highest altitude (50 m) must be above the lowest altitude (200 m)."
+    assert response.context["errors"]["max_altitude_m"] == [message]
+    page = response.content.decode()
+    assert message in _shown_errors(page)
+    assert "Highest altitude" in page and "Lowest altitude" in page  # the labels the message speaks of
+
+
+POINT = json.dumps({"type": "Point", "coordinates": [44.3, 33.25]})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"min_altitude_m": "200", "max_altitude_m": "50"},
+        {"min_altitude_m": "-10"},
+        {"min_altitude_m": "low", "max_altitude_m": "high"},
+        {"area": POINT, "radius_m": "5"},
+        {"area": POINT, "radius_m": ""},
+        {"area": POINT, "radius_m": "wide"},
+        {"radius_m": "300"},  # a polygon with a radius
+        {"area": "{not json"},
+        {"area": json.dumps({"type": "LineString", "coordinates": [[44, 33], [44.1, 33.1]]})},
+        {"starts_at": "soon", "ends_at": "later"},
+        {"aircraft": "999999", "purpose": "racing"},
+    ],
+    ids=lambda changes: "-".join(changes),
+)
+def test_no_application_form_error_names_an_internal_field(operator_user, make_aircraft, browser_for, changes):
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    response = browser_for(operator_user).post("/permits/new/", application(aircraft, **changes))
+    assert response.status_code == 400
+    shown = _shown_errors(response.content.decode())
+    assert shown
+    assert not [message for message in shown if INTERNAL_NAME.search(message)], shown
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"min_altitude_m": "500", "max_altitude_m": "100"},
+        {"min_altitude_m": "-1"},
+        {"radius_m": "5"},
+        {"radius_m": ""},
+        {"area": json.dumps(square(44.0, 33.0)), "radius_m": "100"},
+        {"kind": "forbidden"},
+    ],
+    ids=lambda changes: "-".join(changes),
+)
+def test_no_zone_form_error_names_an_internal_field(officer, browser_for, changes):
+    form = {
+        "name": "Embassy row",
+        "kind": "prohibited",
+        "area": POINT,
+        "radius_m": "600",
+        "min_altitude_m": "0",
+        "max_altitude_m": "2000",
+        **changes,
+    }
+    response = browser_for(officer).post("/zones/", form)
+    assert response.status_code == 400
+    shown = _shown_errors(response.content.decode())
+    assert shown
+    assert not [message for message in shown if INTERNAL_NAME.search(message)], shown
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"mtow_kg": "heavy"}, {"mtow_kg": "5000"}, {"serial_number": "", "remote_id": ""}, {"category": "balloon"}],
+    ids=lambda changes: "-".join(changes),
+)
+def test_no_aircraft_form_error_names_an_internal_field(operator_user, browser_for, changes):
+    form = {
+        "serial_number": "sn-words-1",
+        "remote_id": "rid-words-1",
+        "manufacturer": "DJI",
+        "model": "Mini 4",
+        "category": "multirotor",
+        "mtow_kg": "0.249",
+        **changes,
+    }
+    response = browser_for(operator_user).post("/aircraft/", form)
+    assert response.status_code == 400
+    shown = _shown_errors(response.content.decode())
+    assert shown
+    assert not [message for message in shown if INTERNAL_NAME.search(message)], shown
+
+
+def test_why_a_draft_cannot_be_submitted_names_no_internal_field(operator_user, make_permit, browser_for):
+    permit = make_permit(state=State.DRAFT, owner=operator_user)
+    FlightPermit.objects.filter(pk=permit.pk).update(max_altitude_m=5000)  # above the ceiling
+    page = browser_for(operator_user).get(f"/permits/{permit.pk}/").content.decode()
+    shown = _shown_errors(page)
+    assert shown
+    assert not [message for message in shown if INTERNAL_NAME.search(message)], shown
