@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
@@ -11,14 +11,16 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from . import roles, sign_in
+from .api_filters import INCLUDE_AREA, AreaOnRequestMixin
 from .models import Aircraft, RestrictedZone
-from .serializers import AircraftSerializer, RestrictedZoneSerializer
+from .serializers import AircraftSerializer, RestrictedZoneSerializer, RestrictedZoneSummarySerializer
 from .services import deactivate_zone, suspend_aircraft, verify_aircraft
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    # Bounded like the sign-in page's: Django's usernames stop at 150; a password manager's at far less than 1,024.
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, max_length=1024)
 
 
 @extend_schema(
@@ -75,10 +77,13 @@ class AircraftViewSet(
         return Response(AircraftSerializer(aircraft).data)
 
 
-class RestrictedZoneViewSet(viewsets.ModelViewSet):
+@extend_schema_view(list=extend_schema(parameters=[INCLUDE_AREA]))
+class RestrictedZoneViewSet(AreaOnRequestMixin, viewsets.ModelViewSet):
     """Everyone signed in reads the zones; only command staff create, change or delete them."""
 
     serializer_class = RestrictedZoneSerializer
+    summary_serializer_class = RestrictedZoneSummarySerializer
+    area_columns = ("area", "boundary")
     queryset = RestrictedZone.objects.all()
     filterset_fields = ["kind", "active"]
 

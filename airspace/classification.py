@@ -143,30 +143,26 @@ def build_index(version) -> AirspaceIndex:
     # A completed permit still covers reports stamped inside its window (plus the tolerance) that
     # arrive after the clock completed it: without it, a report of the flight's last seconds posted
     # just after the clock's tick turned a friendly flight hostile.
+    permits = FlightPermit.objects.filter(
+        Q(state__in=IN_EFFECT_STATES) | Q(state=State.COMPLETED, ends_at__gte=completed_since())
+    ).order_by("pk")
     rows = list(
-        FlightPermit.objects.filter(
-            Q(state__in=IN_EFFECT_STATES) | Q(state=State.COMPLETED, ends_at__gte=completed_since())
-        )
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "reference",
-            "aircraft_id",
-            "boundary",
-            "min_altitude_m",
-            "max_altitude_m",
-            "starts_at",
-            "ends_at",
-            "state",
+        permits.values_list(
+            "pk", "reference", "aircraft_id", "min_altitude_m", "max_altitude_m", "starts_at", "ends_at", "state"
         )
     )
+    # Only the permits new to the index are read with their boundary (up to MAX_AREA_VERTICES
+    # vertices each): after one approval the rebuild reads one polygon, not every one in effect.
+    missing = [pk for pk, *_ in rows if (pk, tolerance_m) not in _buffered_permit_areas]
+    for start in range(0, len(missing), 500):
+        for pk, boundary in permits.filter(pk__in=missing[start : start + 500]).values_list("pk", "boundary"):
+            _buffered_permit_areas[(pk, tolerance_m)] = buffer_metres(polygon_from_boundary(boundary), tolerance_m)
+    # One that left the permits in effect between the two reads changed the version: the next batch rebuilds.
+    rows = [row for row in rows if (row[0], tolerance_m) in _buffered_permit_areas]
     index = AirspaceIndex(version=version)
     polygons = []
-    for pk, reference, aircraft_id, boundary, *_band_and_window, state in rows:
-        key = (pk, tolerance_m)
-        if key not in _buffered_permit_areas:
-            _buffered_permit_areas[key] = buffer_metres(polygon_from_boundary(boundary), tolerance_m)
-        polygons.append(_buffered_permit_areas[key])
+    for pk, reference, aircraft_id, *_band_and_window, state in rows:
+        polygons.append(_buffered_permit_areas[(pk, tolerance_m)])
         if state in IN_EFFECT_STATES:
             index.first_permit_of_aircraft.setdefault(aircraft_id, len(index.permits))
         index.aircraft_with_permits.add(aircraft_id)
@@ -179,10 +175,10 @@ def build_index(version) -> AirspaceIndex:
         index.permit_areas = _geometry_array(polygons)
         index.permit_tree = shapely.STRtree(index.permit_areas)
         index.permit_aircraft = np.array(columns[2], dtype=np.int64)
-        index.permit_min_alt = np.array(columns[4], dtype=float)
-        index.permit_max_alt = np.array(columns[5], dtype=float)
-        index.permit_start_s = np.array([t.timestamp() for t in columns[6]])
-        index.permit_end_s = np.array([t.timestamp() for t in columns[7]])
+        index.permit_min_alt = np.array(columns[3], dtype=float)
+        index.permit_max_alt = np.array(columns[4], dtype=float)
+        index.permit_start_s = np.array([t.timestamp() for t in columns[5]])
+        index.permit_end_s = np.array([t.timestamp() for t in columns[6]])
 
     zones = list(
         RestrictedZone.objects.filter(active=True)

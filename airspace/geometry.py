@@ -91,7 +91,7 @@ def _check_not_across_antimeridian(positions) -> None:
         raise GeometryError("Areas crossing the antimeridian (180° longitude) are not supported.")
 
 
-def _parse_polygon(coordinates) -> Polygon:
+def _parse_polygon(coordinates, max_vertices=None) -> Polygon:
     if not isinstance(coordinates, list) or not coordinates:
         raise GeometryError("A Polygon's coordinates must be a list of rings.")
     if len(coordinates) > 1:
@@ -101,6 +101,12 @@ def _parse_polygon(coordinates) -> Polygon:
         raise GeometryError("A Polygon ring must be a list of [longitude, latitude] positions.")
     if len(ring) < 4:
         raise GeometryError("A Polygon ring needs at least 4 positions (a triangle, closed).")
+    # Counted before anything else is done with them: every vertex costs in every list, map and
+    # spatial check of the polygon from now on (95k-vertex polygons made the review queue take 11 s).
+    if max_vertices is not None and len(ring) - 1 > max_vertices:
+        raise GeometryError(
+            f"The area has {len(ring) - 1:,} vertices; at most {max_vertices:,} are accepted. Draw it with fewer."
+        )
     positions = [_position(p, f"Position {i}") for i, p in enumerate(ring)]
     if positions[0] != positions[-1]:
         raise GeometryError("The ring is not closed: its last position must repeat the first.")
@@ -138,8 +144,9 @@ def circle_polygon(lon: float, lat: float, radius_m: float, vertices: int = CIRC
     return Polygon(ring)
 
 
-def parse_area(area, radius_m=None) -> Area:
-    """Validate and normalize a GeoJSON Polygon, or a Point with radius_m (a circle)."""
+def parse_area(area, radius_m=None, *, max_vertices=None) -> Area:
+    """Validate and normalize a GeoJSON Polygon (of at most `max_vertices` vertices when given), or a
+    Point with radius_m (a circle)."""
     if not isinstance(area, dict):
         raise GeometryError("The area must be a GeoJSON object: a Polygon, or a Point with a radius (a circle).")
     kind = area.get("type")
@@ -149,7 +156,7 @@ def parse_area(area, radius_m=None) -> Area:
             raise GeometryError(
                 "A polygon has no radius: a radius is only for a circle (a Point area).", field="radius_m"
             )
-        polygon = _parse_polygon(coordinates)
+        polygon = _parse_polygon(coordinates, max_vertices)
         _check_size(polygon)
         return Area(geojson=_polygon_geojson(polygon), radius_m=None, polygon=polygon)
     if kind == "Point":

@@ -2,10 +2,15 @@
 tracks, and the air defense notifications with their webhook deliveries."""
 
 import uuid
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
+
+# The longest free text a person writes here (a permit's description, a zone's, a decision's reason):
+# a few paragraphs. The columns are unbounded text, so the API and the pages check it.
+FREE_TEXT_MAX_LENGTH = 2000
 
 
 class Operator(models.Model):
@@ -108,6 +113,13 @@ class RestrictedZone(models.Model):
         from .geometry import area_from_stored
 
         return area_from_stored(self.area, self.radius_m)
+
+    @cached_property
+    def footprint(self):
+        """The boundary as a shapely polygon, built once however many volumes it is checked against."""
+        from .geometry import polygon_from_boundary
+
+        return polygon_from_boundary(self.boundary)
 
 
 class Sensor(models.Model):

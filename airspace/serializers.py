@@ -2,12 +2,13 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from .geometry import GeometryError, parse_area, validate_altitude_band
-from .models import Aircraft, RestrictedZone
+from .models import FREE_TEXT_MAX_LENGTH, Aircraft, RestrictedZone
 
 
 class VolumeSerializerMixin(serializers.Serializer):
@@ -35,7 +36,7 @@ class VolumeSerializerMixin(serializers.Serializer):
             # A new area comes with its own radius (or none): the stored radius was the old circle's.
             radius_m = attrs.get("radius_m") if "area" in attrs else current("radius_m")
             try:
-                area = parse_area(current("area"), radius_m)
+                area = parse_area(current("area"), radius_m, max_vertices=settings.MAX_AREA_VERTICES)
             except GeometryError as exc:
                 errors[exc.field] = [str(exc)]
             else:
@@ -68,6 +69,24 @@ class UniqueAtSaveMixin:
             if again.is_valid():
                 raise  # not a uniqueness race: a real fault
             raise serializers.ValidationError(again.errors) from None
+
+
+AREA_ON_REQUEST = "Only with ?include=area: lists leave the area out (each item's own URL has it)."
+
+
+class WithoutAreaUnlessAskedMixin(serializers.Serializer):
+    """An item of a list (airspace.api_filters.AreaOnRequestMixin): `area` and `radius_m` only when
+    the request asked for them; optional in the schema, which documents them for that case."""
+
+    area = serializers.JSONField(required=False, help_text=AREA_ON_REQUEST)
+    radius_m = serializers.FloatField(required=False, allow_null=True, help_text=AREA_ON_REQUEST)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if not self.context.get("include_area", True):
+            fields.pop("area")
+            fields.pop("radius_m")
+        return fields
 
 
 class IdentifierField(serializers.CharField):
@@ -112,6 +131,7 @@ class AircraftSerializer(UniqueAtSaveMixin, serializers.ModelSerializer):
 
 class RestrictedZoneSerializer(UniqueAtSaveMixin, VolumeSerializerMixin, serializers.ModelSerializer):
     min_altitude_m = serializers.FloatField(required=False, default=0)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
 
     class Meta:
         model = RestrictedZone
@@ -129,6 +149,10 @@ class RestrictedZoneSerializer(UniqueAtSaveMixin, VolumeSerializerMixin, seriali
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class RestrictedZoneSummarySerializer(WithoutAreaUnlessAskedMixin, RestrictedZoneSerializer):
+    """A zone in the list (read only)."""
 
 
 class AwareDateTimeField(serializers.DateTimeField):

@@ -251,6 +251,9 @@ WEBHOOK_BACKOFF_MAX_S = env_float("WEBHOOK_BACKOFF_MAX_S", 3600)
 PERMIT_MAX_DURATION = timedelta(hours=env_float("PERMIT_MAX_DURATION_HOURS", 24))
 PERMIT_START_GRACE = timedelta(minutes=env_float("PERMIT_START_GRACE_MINUTES", 5))
 PERMIT_MAX_ALTITUDE_M = env_float("PERMIT_MAX_ALTITUDE_M", 1500)
+# Most vertices of a drawn or typed polygon (permit volume or zone): each one costs in every list,
+# map and spatial check of it from then on. A circle has 64.
+MAX_AREA_VERTICES = env_int("MAX_AREA_VERTICES", 1000)
 TRACK_TOLERANCE_M = env_float("TRACK_TOLERANCE_M", 25)
 TRACK_ALTITUDE_TOLERANCE_M = env_float("TRACK_ALTITUDE_TOLERANCE_M", 10)
 TRACK_TIME_TOLERANCE_S = env_float("TRACK_TIME_TOLERANCE_S", 30)

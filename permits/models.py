@@ -160,7 +160,14 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
     def _touching(self, kind):
         from airspace.selectors import zones_touching
 
-        return zones_touching(self.boundary, self.min_altitude_m, self.max_altitude_m, kind=kind)
+        among = getattr(self, "_zones_in_force", None)
+        return zones_touching(self.boundary, self.min_altitude_m, self.max_altitude_m, kind=kind, among=among)
+
+    def check_against(self, zones):
+        """Judge the volume against these zones (active_zones(), read once for a whole list of
+        permits) rather than reading them again for each permit."""
+        self.forget_zones()
+        self._zones_in_force = zones
 
     @cached_property
     def prohibited_zones(self):
@@ -208,6 +215,7 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         """Drop the cached zone checks after the volume changed."""
         self.__dict__.pop("prohibited_zones", None)
         self.__dict__.pop("restricted_zones", None)
+        self.__dict__.pop("_zones_in_force", None)
 
     # --- transitions. Their bodies stay empty: the service functions in services.py record the
     # history and write the notification in the same transaction. ---------------------------------

@@ -24,7 +24,7 @@ def permits_visible_to(user):
 def review_queue():
     """Applications waiting for a decision, the soonest flight first."""
     return (
-        FlightPermit.objects.select_related("operator", "aircraft", "reviewer")
+        FlightPermit.objects.select_related("operator", "aircraft", "reviewer", "decided_by")
         .filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW])
         .order_by("starts_at", "id")
     )

@@ -3,8 +3,8 @@
 from rest_framework import serializers
 
 from airspace import roles
-from airspace.models import Aircraft
-from airspace.serializers import AwareDateTimeField, VolumeSerializerMixin
+from airspace.models import FREE_TEXT_MAX_LENGTH, Aircraft
+from airspace.serializers import AwareDateTimeField, VolumeSerializerMixin, WithoutAreaUnlessAskedMixin
 
 from .models import FlightPermit, PermitTransitionLog, window_problems
 from .services import available_transitions
@@ -32,6 +32,7 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
     available_transitions = serializers.SerializerMethodField()
     requires_senior_approval = serializers.BooleanField(read_only=True)
     zones = serializers.SerializerMethodField()
+    description = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
 
     class Meta:
         model = FlightPermit
@@ -73,8 +74,12 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
         return [{"id": zone.id, "name": zone.name, "kind": zone.kind} for zone in touched]
 
 
+class FlightPermitSummarySerializer(WithoutAreaUnlessAskedMixin, FlightPermitSerializer):
+    """A permit in a list (the permits, the review queue); read only."""
+
+
 class TransitionRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH, default="")
 
 
 class PermitTransitionLogSerializer(serializers.ModelSerializer):

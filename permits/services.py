@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from airspace import roles
-from airspace.models import AirDefenseNotification
+from airspace.models import FREE_TEXT_MAX_LENGTH, AirDefenseNotification
 from airspace.notifications import notify_permit_change
 
 from .models import (
@@ -98,6 +98,8 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
             raise TransitionNotAllowed(f"A permit that is {permit.get_state_display().lower()} cannot {verb}.")
         if transition_name in TRANSITIONS_NEEDING_REASON and not reason:
             raise ValidationError({"reason": "Give a reason: the operator and air defense will read it."})
+        if len(reason) > FREE_TEXT_MAX_LENGTH:  # the pages send it here unchecked
+            raise ValidationError({"reason": f"Keep the reason to {FREE_TEXT_MAX_LENGTH:,} characters."})
         if transition_name == "submit":
             problems = permit.submission_problems()
             if problems:
