@@ -92,8 +92,17 @@ DATABASES = {
 }
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if not USING_POSTGRES:
-    # SQLite: wait for the writer lock instead of failing at once under concurrent requests.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded demo's SQLite has two writer processes, the web process and the clock. Without
+    # this, a transaction that reads before it writes (every transition does) asks for the write
+    # lock midway, and SQLite refuses at once rather than wait when another process holds it (a
+    # 503 "database is locked" to a single user). So: write-ahead logging (readers never block the
+    # writer nor wait for it), every transaction takes the write lock when it begins (BEGIN
+    # IMMEDIATE), and a writer waits up to SQLITE_BUSY_TIMEOUT_S for it.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=env_float("SQLITE_BUSY_TIMEOUT_S", 20),
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
