@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from .identifiers import IdentifierField
+
 
 class Operator(models.Model):
     """An organization (or a person flying on their own) that owns drones and applies for permits."""
@@ -48,8 +50,9 @@ class Aircraft(FSMModelMixin, models.Model):
         SUSPENDED = "suspended", "Suspended"
 
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="aircraft")
-    serial_number = models.CharField(max_length=64, unique=True)
-    remote_id = models.CharField(max_length=64, unique=True, help_text="Remote ID broadcast identifier")
+    # Case-insensitive identifiers, stored normalized (identifiers.py): sensors report them in any case.
+    serial_number = IdentifierField(max_length=64, unique=True)
+    remote_id = IdentifierField(max_length=64, unique=True, help_text="Remote ID broadcast identifier")
     manufacturer = models.CharField(max_length=100)
     model = models.CharField(max_length=100)
     category = models.CharField(max_length=20, choices=Category.choices)
@@ -149,7 +152,7 @@ class Track(models.Model):
         Sensor, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks", db_index=False
     )
     sensor_track_id = models.CharField(max_length=100, blank=True)
-    remote_id = models.CharField(max_length=64, blank=True)
+    remote_id = IdentifierField(max_length=64, blank=True)
     aircraft = models.ForeignKey(Aircraft, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks")
     permit = models.ForeignKey(
         "permits.FlightPermit", null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks", db_index=False
@@ -190,7 +193,7 @@ class PositionReport(models.Model):
         Sensor, null=True, on_delete=models.SET_NULL, related_name="reports", db_index=False, db_constraint=False
     )
     sensor_track_id = models.CharField(max_length=100)
-    remote_id = models.CharField(max_length=64, blank=True)
+    remote_id = IdentifierField(max_length=64, blank=True)
     observed_at = models.DateTimeField()
     received_at = models.DateTimeField()
     lat = models.FloatField()
