@@ -2,7 +2,11 @@
 
 Each act locks the permit row, checks who may make it (403), whether the state allows it (409)
 and whether the application is acceptable (400), makes the model transition, records it in the
-history and, where air defense must know, writes the notification in the same transaction."""
+history and, where air defense must know, writes the notification in the same transaction.
+
+Rows are locked in one order everywhere — the aircraft, then its permits (by id), then the airspace
+version row (counted up by every permit save) — so that two acts on the same drone wait for each
+other instead of deciding on what the other is changing, and never deadlock."""
 
 import logging
 
@@ -12,7 +16,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from airspace import roles
-from airspace.models import AirDefenseNotification
+from airspace.models import Aircraft, AirDefenseNotification
 from airspace.notifications import notify_permit_change
 
 from .models import (
@@ -65,7 +69,22 @@ def available_transitions(permit, user):
 
 
 def _locked(permit_id):
-    return FlightPermit.objects.select_for_update(of=("self",)).select_related("aircraft", "operator").get(pk=permit_id)
+    """The permit, locked after its aircraft: the lock order of every act on aircraft and permits
+    (aircraft, then permits, then the airspace version). suspend_aircraft locks the aircraft, then
+    its permits; an approval that read the aircraft without waiting for that lock could approve a
+    drone a suspension was grounding at the same moment, leaving an approved permit for a suspended
+    aircraft (and air defense told "approved", never "revoked")."""
+    aircraft_id = FlightPermit.objects.filter(pk=permit_id).values_list("aircraft_id", flat=True).get()
+    # FOR NO KEY UPDATE: excludes a suspension (FOR UPDATE) and other acts on the same aircraft, but
+    # not the foreign-key checks of rows that merely point at it (tracks, new permits).
+    aircraft = Aircraft.objects.select_for_update(no_key=True).get(pk=aircraft_id)
+    permit = FlightPermit.objects.select_for_update(of=("self",)).select_related("operator").get(pk=permit_id)
+    if permit.aircraft_id != aircraft.pk:
+        # Edited in between: only a draft or an application sent back can change its aircraft, and
+        # no suspension locks those, so taking the new aircraft's lock now cannot deadlock.
+        aircraft = Aircraft.objects.select_for_update(no_key=True).get(pk=permit.aircraft_id)
+    permit.aircraft = aircraft
+    return permit
 
 
 def _record(permit, transition_name, from_state, actor, reason=""):
