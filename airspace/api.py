@@ -12,8 +12,8 @@ from rest_framework.response import Response
 
 from . import roles, sign_in
 from .models import Aircraft, RestrictedZone
-from .serializers import AircraftSerializer, RestrictedZoneSerializer
-from .services import deactivate_zone, suspend_aircraft, verify_aircraft
+from .serializers import AircraftSerializer, RestrictedZoneSerializer, ZoneChangeSerializer
+from .services import change_zone, deactivate_zone, draw_zone, suspend_aircraft, verify_aircraft
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -77,11 +77,17 @@ class AircraftViewSet(
 
 
 class RestrictedZoneViewSet(viewsets.ModelViewSet):
-    """Everyone signed in reads the zones; only command staff create, change or delete them."""
+    """Everyone signed in reads the zones; only command staff create, change or delete them. A
+    prohibited zone drawn, widened or re-activated over approved flights revokes them at once; a
+    restricted one leaves them for review (airspace/services.py)."""
 
-    serializer_class = RestrictedZoneSerializer
     queryset = RestrictedZone.objects.all()
     filterset_fields = ["kind", "active"]
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return ZoneChangeSerializer
+        return RestrictedZoneSerializer
 
     def check_permissions(self, request):
         super().check_permissions(request)
@@ -89,7 +95,12 @@ class RestrictedZoneViewSet(viewsets.ModelViewSet):
             raise PermissionDenied("Only command staff may change restricted zones.")
 
     def perform_create(self, serializer):
-        serializer.save(created_by=self.request.user)
+        serializer.instance = draw_zone(officer=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = change_zone(
+            zone_id=serializer.instance.pk, officer=self.request.user, **serializer.validated_data
+        )
 
     def destroy(self, request, *args, **kwargs):
         deactivate_zone(zone_id=self.get_object().pk)

@@ -6,7 +6,8 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from . import roles
-from .models import Aircraft
+from .database import lock_zones
+from .models import Aircraft, RestrictedZone
 
 
 def _change_aircraft_status(*, aircraft_id, officer, transition_name, past_tense):
@@ -81,6 +82,59 @@ def add_user_with_role(*, username, role, password, organization=None, email="")
         if role == roles.SENSOR:
             Sensor.objects.get_or_create(user=user, defaults={"name": username})
     return user, created
+
+
+def draw_zone(*, officer, **fields):
+    """Command staff draw a new zone: `fields` as the zone serializer validated them (name, kind,
+    area with its boundary, altitude band). What it does to flights already approved: _save_zone."""
+    with transaction.atomic():
+        lock_zones(exclusive=True)
+        return _save_zone(RestrictedZone(created_by=officer, **fields), officer=officer)
+
+
+def change_zone(*, zone_id, officer, **changes):
+    """Command staff reshape a zone, change its kind or altitude band, or re-activate it."""
+    with transaction.atomic():
+        lock_zones(exclusive=True)
+        zone = RestrictedZone.objects.select_for_update().get(pk=zone_id)
+        for name, value in changes.items():
+            setattr(zone, name, value)
+        return _save_zone(zone, officer=officer)
+
+
+def _save_zone(zone, *, officer):
+    """Save a zone and apply it at once to the flights already approved, in the same transaction.
+
+    - **Prohibited**: no flight may be permitted there, so every approved or active permit whose
+      volume it touches (area and altitude band, whatever the window) is revoked by `officer`, the
+      zone named in the reason: the operator reads it on the permit, air defense gets permit.revoked
+      through the outbox, and the classification index drops the permit at its next batch (the
+      revocation counts the airspace version up). Returned in `zone.revoked_permits`.
+    - **Restricted**: flights there need a senior officer's approval, not a ban. Permits already
+      approved stay in effect — revoking every flight under a new restriction would ground lawful
+      operations (and confuse air defense's picture) where an officer may well let them fly — but
+      they are flagged: each permit now shows the zone and `requires_senior_approval`, and the
+      officer gets them back in `zone.permits_to_review` (the API's answer, a message on the page)
+      to revoke any the restriction rules out.
+
+    Locks in the order of every other act (permits/services.py): the zones lock (taken by the
+    caller), the zone, the touched permits' aircraft and the permits, then the airspace version
+    row, which the zone's save counts up."""
+    from permits.selectors import permits_in_effect_touching
+    from permits.services import lock_permits_in_effect_touching, revoke_permits_inside_prohibited_zone
+
+    zone.revoked_permits, zone.permits_to_review = [], []
+    if not zone.active:
+        zone.save()
+        return zone
+    if zone.kind == zone.Kind.PROHIBITED:
+        touched = lock_permits_in_effect_touching(zone=zone)
+        zone.save()
+        zone.revoked_permits = revoke_permits_inside_prohibited_zone(permits=touched, zone=zone, officer=officer)
+    else:
+        zone.save()
+        zone.permits_to_review = permits_in_effect_touching(zone.boundary, zone.min_altitude_m, zone.max_altitude_m)
+    return zone
 
 
 def deactivate_zone(*, zone_id):

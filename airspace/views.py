@@ -16,7 +16,7 @@ from .models import Aircraft, AirDefenseNotification, RestrictedZone
 from .page_forms import validate_form
 from .selectors import zones_on_map
 from .serializers import AircraftSerializer, RestrictedZoneSerializer
-from .services import deactivate_zone, suspend_aircraft, verify_aircraft
+from .services import deactivate_zone, draw_zone, suspend_aircraft, verify_aircraft
 
 registry_page = roles.page_for(
     lambda user: roles.is_operator(user) or roles.is_command_staff(user),
@@ -99,8 +99,16 @@ def zones_page(request):
             pass  # the serializer names the field
         serializer, errors = validate_form(RestrictedZoneSerializer, data, hints=ZONE_HINTS)
         if not errors:
-            zone = serializer.save(created_by=request.user)
+            zone = draw_zone(officer=request.user, **serializer.validated_data)
             messages.success(request, f"Zone {zone.name} created.")
+            if zone.revoked_permits:
+                references = ", ".join(permit.reference for permit in zone.revoked_permits)
+                messages.warning(request, f"Permits inside the prohibited zone were revoked: {references}.")
+            if zone.permits_to_review:
+                references = ", ".join(permit.reference for permit in zone.permits_to_review)
+                messages.warning(
+                    request, f"Approved flights inside the restricted zone, still in effect: review {references}."
+                )
             return redirect("zones")
         status = 400
     zones = RestrictedZone.objects.order_by("-active", "name")

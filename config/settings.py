@@ -166,7 +166,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"NotificationKindEnum": "airspace.models.AirDefenseNotification.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationKindEnum": "airspace.models.AirDefenseNotification.Kind",
+        "RestrictedZoneKindEnum": "airspace.models.RestrictedZone.Kind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import shapely
 
 from airspace import roles
-from airspace.geometry import buffer_metres, polygon_from_boundary
+from airspace.geometry import altitude_bands_overlap, buffer_metres, polygon_from_boundary
 
 from .models import IN_EFFECT_STATES, FlightPermit, State
 
@@ -50,3 +50,19 @@ def neighbouring_flights(permit, *, within_m=NEIGHBOURHOOD_M):
     nearby = buffer_metres(polygon_from_boundary(permit.boundary), within_m)
     areas = [polygon_from_boundary(other.boundary) for other in candidates]
     return [other for other, near in zip(candidates, shapely.intersects(nearby, areas), strict=True) if near]
+
+
+def permits_in_effect_touching(boundary, min_altitude_m, max_altitude_m):
+    """Approved and active permits whose volume touches this footprint and altitude band, whatever
+    their window: a zone holds at all times. Tested in memory, as zones_touching does: zone changes
+    are rare, and the permits in effect are a few days' worth."""
+    in_effect = [
+        permit
+        for permit in FlightPermit.objects.filter(state__in=IN_EFFECT_STATES).order_by("pk")
+        if altitude_bands_overlap(permit.min_altitude_m, permit.max_altitude_m, min_altitude_m, max_altitude_m)
+    ]
+    if not in_effect:
+        return []
+    footprint = polygon_from_boundary(boundary)
+    areas = [polygon_from_boundary(permit.boundary) for permit in in_effect]
+    return [permit for permit, touches in zip(in_effect, shapely.intersects(footprint, areas), strict=True) if touches]

@@ -4,9 +4,10 @@ Each act locks the permit row, checks who may make it (403), whether the state a
 and whether the application is acceptable (400), makes the model transition, records it in the
 history and, where air defense must know, writes the notification in the same transaction.
 
-Rows are locked in one order everywhere — the aircraft, then its permits (by id), then the airspace
-version row (counted up by every permit save) — so that two acts on the same drone wait for each
-other instead of deciding on what the other is changing, and never deadlock."""
+Locks are taken in one order everywhere — the zones lock (approvals and zone changes only), the
+aircraft, then its permits (by id), then the airspace version row (counted up by every permit and
+zone save) — so that two acts wait for each other instead of deciding on what the other is
+changing, and never deadlock."""
 
 import logging
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from airspace import roles
+from airspace.database import lock_zones
 from airspace.models import Aircraft, AirDefenseNotification
 from airspace.notifications import notify_permit_change
 
@@ -28,6 +30,7 @@ from .models import (
     State,
     is_owner,
 )
+from .selectors import permits_in_effect_touching
 
 logger = logging.getLogger(__name__)
 
@@ -150,13 +153,17 @@ def start_review(*, permit_id, officer):
 
 
 def approve_permit(*, permit_id, officer, reason=""):
-    return _transition(
-        permit_id=permit_id,
-        user=officer,
-        transition_name="approve",
-        reason=reason,
-        notify=lambda _: Kind.PERMIT_APPROVED,
-    )
+    with transaction.atomic():
+        # Shared with other approvals, exclusive to zone changes: the zones this approval checks
+        # cannot change until it commits (airspace/database.py). The first lock of the order.
+        lock_zones(exclusive=False)
+        return _transition(
+            permit_id=permit_id,
+            user=officer,
+            transition_name="approve",
+            reason=reason,
+            notify=lambda _: Kind.PERMIT_APPROVED,
+        )
 
 
 def reject_permit(*, permit_id, officer, reason):
@@ -191,6 +198,30 @@ def revoke_permits_of_grounded_aircraft(*, aircraft, officer):
     # airspace version row while waiting for the next permit, and deadlock with an officer's act.
     for permit_id in list(in_effect.select_for_update().order_by("pk").values_list("pk", flat=True)):
         revoke_permit(permit_id=permit_id, officer=officer, reason=f"Aircraft {aircraft.serial_number} was suspended.")
+
+
+def lock_permits_in_effect_touching(*, zone):
+    """Lock and return the approved and active permits whose volume the zone touches: their aircraft
+    first, then the permits, by id (the lock order). Called before the zone is saved, because the
+    save counts the airspace version up, the last lock of the order."""
+    touching = permits_in_effect_touching(zone.boundary, zone.min_altitude_m, zone.max_altitude_m)
+    if not touching:
+        return []
+    aircraft = Aircraft.objects.select_for_update(no_key=True).filter(pk__in={p.aircraft_id for p in touching})
+    list(aircraft.order_by("pk").values_list("pk", flat=True))
+    # Still in effect once locked: one cancelled or completed meanwhile is left out by the lock's re-check.
+    permits = FlightPermit.objects.select_for_update(of=("self",)).filter(
+        pk__in=[permit.pk for permit in touching], state__in=IN_EFFECT_STATES
+    )
+    return list(permits.order_by("pk"))
+
+
+def revoke_permits_inside_prohibited_zone(*, permits, zone, officer):
+    """The officer drew (or widened, or re-activated) a prohibited zone over these flights: no flight
+    may be permitted there, so each is revoked at once, the zone named in the reason that the
+    operator reads on the permit and air defense in the permit.revoked notification."""
+    reason = f"The prohibited zone {zone.name} now covers this flight's volume: no flight may be permitted there."
+    return [revoke_permit(permit_id=permit.pk, officer=officer, reason=reason) for permit in permits]
 
 
 PERSON_TRANSITIONS = {
