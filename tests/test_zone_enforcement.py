@@ -235,6 +235,28 @@ def test_a_zone_widened_in_the_admin_gets_the_new_footprint_and_revokes(admin_of
     assert state_of(permit) == State.REVOKED
 
 
+def test_an_admin_who_is_not_command_staff_cannot_revoke_flights_by_drawing_a_zone(
+    client, django_user_model, make_permit
+):
+    permit = make_permit(state=State.APPROVED)
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.invalid", "x-admin-pw-1"))
+    client.raise_request_exception = False
+
+    response = client.post("/admin/airspace/restrictedzone/add/", admin_zone_form())
+
+    assert response.status_code == 403
+    assert not RestrictedZone.objects.exists()
+    assert state_of(permit) == State.APPROVED
+
+
+def test_the_operator_reads_the_zone_on_the_permit_page(client, operator_user, make_permit, staff):
+    permit = make_permit(state=State.APPROVED, owner=operator_user)
+    draw(staff)
+    client.force_login(operator_user)
+    page = client.get(f"/permits/{permit.id}/").content.decode()
+    assert "Revoked" in page and "The prohibited zone Presidential Complex now covers" in page
+
+
 def test_a_bad_area_in_the_admin_is_a_form_error(admin_officer):
     response = admin_officer.post("/admin/airspace/restrictedzone/add/", admin_zone_form(area=json.dumps("nowhere")))
     assert response.status_code == 200
