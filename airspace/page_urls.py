@@ -4,10 +4,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
-from .sign_in import SignInForm
+from .sign_in import slowed_down_per_address
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
+    path("login/", slowed_down_per_address(auth_views.LoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("aircraft/", views.aircraft_page, name="aircraft"),
     path("aircraft/<int:pk>/<slug:action>/", views.aircraft_status, name="aircraft-status"),

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from . import roles
+from .api_tokens import revoke_api_tokens
 from .models import Aircraft
 
 
@@ -50,11 +51,10 @@ def add_user_with_role(*, username, role, password, organization=None, email="")
     """Create a user in a role, or put an existing one in that role instead of the one they had
     (one person both applying and deciding would defeat the review). An operator joins the operator
     organization named `organization` (founded if new; the username when none is given). A new
-    password also revokes the user's API token: a reset after a leak must lock the old holder out.
+    password also revokes the user's API tokens: a reset after a leak must lock the old holder out.
     Returns (user, created)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from rest_framework.authtoken.models import Token
 
     from .models import Operator, OperatorMembership, Sensor
 
@@ -66,7 +66,7 @@ def add_user_with_role(*, username, role, password, organization=None, email="")
         user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
         user.set_password(password)
         user.save()
-        Token.objects.filter(user=user).delete()
+        revoke_api_tokens(user=user)
         group_names = [roles.ROLE_GROUPS[role]]
         if role == roles.SENIOR_OFFICER:
             group_names.append(roles.ROLE_GROUPS[roles.COMMAND_STAFF])

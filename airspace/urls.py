@@ -10,5 +10,7 @@ router.register("zones", api.RestrictedZoneViewSet, basename="zone")
 
 urlpatterns = [
     path("auth/token/", api.obtain_token, name="obtain-token"),
+    path("auth/token/revoke/", api.revoke_token, name="revoke-token"),
+    path("auth/token/revoke-all/", api.revoke_all_tokens, name="revoke-all-tokens"),
     path("", include(router.urls)),
 ]

@@ -38,9 +38,9 @@ def test_embedded_demo_classifies_reports_and_delivers_in_process(tmp_path):
         from django.conf import settings
         from django.core.management import call_command
         from django.utils import timezone
-        from rest_framework.authtoken.models import Token
         from rest_framework.test import APIClient
 
+        from airspace.api_tokens import get_api_token
         from airspace.models import AirDefenseNotification, Aircraft, PositionReport, Sensor, Track
         from permits.models import FlightPermit
 
@@ -50,7 +50,7 @@ def test_embedded_demo_classifies_reports_and_delivers_in_process(tmp_path):
 
         sensor = Sensor.objects.get(user__username="radar1")
         client = APIClient(HTTP_HOST="127.0.0.1")
-        client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.get_or_create(user=sensor.user)[0].key)
+        client.credentials(HTTP_AUTHORIZATION="Token " + get_api_token(user=sensor.user).key)
         registered = Aircraft.objects.filter(status="registered").first()
         now = timezone.now().isoformat()
         batch = {"reports": [

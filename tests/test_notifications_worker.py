@@ -5,9 +5,9 @@ retried until it succeeds."""
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from airspace import webhooks
+from airspace.api_tokens import get_api_token
 from airspace.models import AirDefenseNotification, WebhookDelivery
 from airspace.notifications import subscribe_webhook
 from permits.models import State
@@ -31,7 +31,7 @@ def test_approval_reaches_inbox_stream_and_signed_webhook(
     receiver = webhook_receiver()
     subscription = subscribe_webhook(name="C2 north", url=receiver.url, user=air_defense_user, secret=SECRET)
     permit = make_permit(state=State.UNDER_REVIEW)
-    token = Token.objects.create(user=air_defense_user).key
+    token = get_api_token(user=air_defense_user).key
     reader = StreamReader(f"{live_server.url}/api/v1/air-defense/stream/", token)
     try:
         reader.wait_connected()
