@@ -4,6 +4,7 @@ by their holder one at a time or all at once; an expired or revoked token is a 4
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -161,3 +162,15 @@ def test_the_schema_documents_token_expiry_and_revocation(client_for, officer):
     scheme = schema["components"]["securitySchemes"]["knoxApiToken"]
     assert scheme["name"] == "Authorization" and '"Token"' in scheme["description"]
     assert schema["paths"]["/api/v1/auth/token/revoke/"]["post"]["security"] == [{"knoxApiToken": []}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_drops_the_plain_text_tokens_of_drf_authtoken():
+    call_command("migrate", "airspace", "0006", verbosity=0)
+    with connection.cursor() as cursor:  # what DRF's authtoken left in a database migrated before
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id integer)")
+        cursor.execute("INSERT INTO authtoken_token VALUES ('a246bf15d56c2130ba57bef9d0e6ed207de52496', 1)")
+
+    call_command("migrate", "airspace", verbosity=0)
+
+    assert "authtoken_token" not in connection.introspection.table_names()
