@@ -41,9 +41,9 @@ def seed(permit_count, sensor_count):
     from django.db import connection, transaction
     from rest_framework.authtoken.models import Token
 
+    from airspace.accounts.services import add_user_with_role
     from airspace.geometry import circle_polygon, parse_area
-    from airspace.models import Aircraft, Operator
-    from airspace.services import add_user_with_role
+    from airspace.registry.models import Aircraft, Operator
     from permits.models import FlightPermit, State
 
     now = datetime.now(UTC)

@@ -76,8 +76,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "airspace.context_processors.roles",
-                "airspace.context_processors.map_settings",
+                "airspace.web.context_processors.roles",
+                "airspace.web.context_processors.map_settings",
             ],
         },
     },
@@ -134,7 +134,7 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 
 # Failed sign-ins before a username (from one address) is refused for SIGN_IN_LOCKOUT_S; an address
-# failing for any usernames gets five times as many (airspace/sign_in.py).
+# failing for any usernames gets five times as many (airspace/accounts/sign_in.py).
 SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 10)
 SIGN_IN_LOCKOUT_S = env_int("SIGN_IN_LOCKOUT_S", 900)
 
@@ -146,12 +146,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["airspace.api_defaults.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["airspace.web.api_defaults.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "airspace.api_defaults.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "airspace.web.api_defaults.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "airspace.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "airspace.web.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:
@@ -166,7 +166,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"NotificationKindEnum": "airspace.models.AirDefenseNotification.Kind"},
+    "ENUM_NAME_OVERRIDES": {"NotificationKindEnum": "airspace.air_defense.models.AirDefenseNotification.Kind"},
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -218,14 +218,14 @@ CELERY_TASK_QUEUES = (
     Queue("default", Exchange("default", type="direct"), routing_key="default"),
     Queue("air_defense", Exchange("air_defense", type="direct"), routing_key="air_defense"),
 )
-CELERY_TASK_ROUTES = {"airspace.tasks.deliver_*": {"queue": "air_defense"}}
+CELERY_TASK_ROUTES = {"airspace.air_defense.tasks.deliver_*": {"queue": "air_defense"}}
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.
 NOTIFICATION_SWEEP_INTERVAL_S = env_float("NOTIFICATION_SWEEP_INTERVAL_S", 10)
 PERMIT_CLOCK_INTERVAL_S = env_float("PERMIT_CLOCK_INTERVAL_S", 15)
 CELERY_BEAT_SCHEDULE = {
     "sweep-undelivered-notifications": {
-        "task": "airspace.tasks.sweep_undelivered",
+        "task": "airspace.air_defense.tasks.sweep_undelivered",
         "schedule": NOTIFICATION_SWEEP_INTERVAL_S,
     },
     "activate-due-permits": {"task": "permits.tasks.activate_due_permits", "schedule": PERMIT_CLOCK_INTERVAL_S},

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from airspace import roles
-from airspace.services import add_user_with_role
+from airspace.accounts.services import add_user_with_role
 
 
 class Command(BaseCommand):
