@@ -40,10 +40,9 @@ def seed(permit_count, sensor_count):
     """Permits in effect with their drones, sensor accounts and an air defense account (ORM, fast)."""
     from django.db import connection, transaction
 
-    from airspace.api_tokens import get_api_token
+    from airspace.accounts.services import add_user_with_role, get_api_token
     from airspace.geometry import circle_polygon, parse_area
-    from airspace.models import Aircraft, Operator
-    from airspace.services import add_user_with_role
+    from airspace.registry.models import Aircraft, Operator
     from permits.models import FlightPermit, State
 
     now = datetime.now(UTC)

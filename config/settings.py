@@ -85,8 +85,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "airspace.context_processors.roles",
-                "airspace.context_processors.map_settings",
+                "airspace.web.context_processors.roles",
+                "airspace.web.context_processors.map_settings",
             ],
         },
     },
@@ -143,7 +143,7 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 
 # How many reverse proxies in front of the web processes append the client's address to
-# X-Forwarded-For: the client is the address the outermost one saw (airspace/sign_in.py). 0: use the
+# X-Forwarded-For: the client is the address the outermost one saw (airspace/accounts/sign_in.py). 0: use the
 # connection's address. Behind the TLS proxy every request comes from the proxy's address, and
 # counting sign-ins by it would lock out or slow down everyone at once.
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if BEHIND_TLS_PROXY else 0)
@@ -168,8 +168,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Guesses during a lockout do not extend it: someone guessing cannot keep an officer locked out for
 # longer than SIGN_IN_LOCKOUT_S after the limit was reached.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "airspace.sign_in.client_address"
-AXES_LOCKOUT_CALLABLE = "airspace.sign_in.locked_out_page"
+AXES_CLIENT_IP_CALLABLE = "airspace.accounts.sign_in.client_address"
+AXES_LOCKOUT_CALLABLE = "airspace.accounts.sign_in.locked_out_page"
 
 # --- API tokens (django-rest-knox) ----------------------------------------------------------
 # Tokens are stored hashed and expire. People (operators, command staff) script for a shift; sensors
@@ -181,7 +181,7 @@ MACHINE_API_TOKEN_TTL_DAYS = env_float("MACHINE_API_TOKEN_TTL_DAYS", 30)
 # revokes their oldest.
 API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 10)
 REST_KNOX = {
-    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),  # machines get theirs in airspace/api_tokens.py
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),  # machines get theirs in airspace/accounts/services.py
     "AUTH_HEADER_PREFIX": "Token",  # the header clients already send: `Authorization: Token <key>`
     "AUTO_REFRESH": False,
 }
@@ -195,12 +195,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["airspace.api_defaults.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["airspace.web.api_defaults.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "airspace.api_defaults.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "airspace.web.api_defaults.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "airspace.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "airspace.web.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # The same client address as the sign-in checks, for any DRF throttle keyed by address.
     "NUM_PROXIES": TRUSTED_PROXIES,
@@ -217,7 +217,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"NotificationKindEnum": "airspace.models.AirDefenseNotification.Kind"},
+    "ENUM_NAME_OVERRIDES": {"NotificationKindEnum": "airspace.air_defense.models.AirDefenseNotification.Kind"},
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -269,14 +269,14 @@ CELERY_TASK_QUEUES = (
     Queue("default", Exchange("default", type="direct"), routing_key="default"),
     Queue("air_defense", Exchange("air_defense", type="direct"), routing_key="air_defense"),
 )
-CELERY_TASK_ROUTES = {"airspace.tasks.deliver_*": {"queue": "air_defense"}}
+CELERY_TASK_ROUTES = {"airspace.air_defense.tasks.deliver_*": {"queue": "air_defense"}}
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.
 NOTIFICATION_SWEEP_INTERVAL_S = env_float("NOTIFICATION_SWEEP_INTERVAL_S", 10)
 PERMIT_CLOCK_INTERVAL_S = env_float("PERMIT_CLOCK_INTERVAL_S", 15)
 CELERY_BEAT_SCHEDULE = {
     "sweep-undelivered-notifications": {
-        "task": "airspace.tasks.sweep_undelivered",
+        "task": "airspace.air_defense.tasks.sweep_undelivered",
         "schedule": NOTIFICATION_SWEEP_INTERVAL_S,
     },
     "activate-due-permits": {"task": "permits.tasks.activate_due_permits", "schedule": PERMIT_CLOCK_INTERVAL_S},

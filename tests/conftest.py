@@ -12,12 +12,12 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from airspace import roles
-from airspace.api_tokens import get_api_token
+from airspace.accounts.services import add_user_with_role, get_api_token
 from airspace.geometry import parse_area
-from airspace.models import Aircraft, RestrictedZone
-from airspace.services import add_user_with_role
+from airspace.registry.models import Aircraft
+from airspace.zones.models import RestrictedZone
 
-pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery", "tests.fixtures_browser"]
+pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery", "tests.fixtures_browser", "tests.fixtures_pages"]
 
 _numbers = itertools.count(1)
 PASSWORD = "correct-horse-battery"

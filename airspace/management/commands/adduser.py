@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from airspace import roles
-from airspace.services import add_user_with_role
+from airspace.accounts.services import add_user_with_role
 
 PASSWORD_ON_COMMAND_LINE = (
     "--password is no longer accepted: a password on the command line is kept in the shell history and "

@@ -8,7 +8,8 @@ from django.db import transaction
 
 from airspace import roles
 from airspace.geometry import parse_area
-from airspace.models import Aircraft, Operator, RestrictedZone
+from airspace.registry.models import Aircraft, Operator
+from airspace.zones.models import RestrictedZone
 
 DEMO_PASSWORD = "airspace-demo"
 
