@@ -17,9 +17,10 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from airspace import roles
-from airspace.database import lock_zones
-from airspace.models import Aircraft, AirDefenseNotification
-from airspace.notifications import notify_permit_change
+from airspace.air_defense.models import AirDefenseNotification
+from airspace.air_defense.notifications import notify_permit_change
+from airspace.registry.models import Aircraft
+from airspace.zones.models import RestrictedZone, lock_zones
 
 from .models import (
     EDITABLE_STATES,
@@ -155,7 +156,7 @@ def start_review(*, permit_id, officer):
 def approve_permit(*, permit_id, officer, reason=""):
     with transaction.atomic():
         # Shared with other approvals, exclusive to zone changes: the zones this approval checks
-        # cannot change until it commits (airspace/database.py). The first lock of the order.
+        # cannot change until it commits (zones/models.py). The first lock of the order.
         lock_zones(exclusive=False)
         return _transition(
             permit_id=permit_id,
@@ -200,28 +201,46 @@ def revoke_permits_of_grounded_aircraft(*, aircraft, officer):
         revoke_permit(permit_id=permit_id, officer=officer, reason=f"Aircraft {aircraft.serial_number} was suspended.")
 
 
-def lock_permits_in_effect_touching(*, zone):
-    """Lock and return the approved and active permits whose volume the zone touches: their aircraft
-    first, then the permits, by id (the lock order). Called before the zone is saved, because the
-    save counts the airspace version up, the last lock of the order."""
+def lock_permits_under_zone(*, zone):
+    """Before a prohibited zone is saved (zones/signals.py: zone_changing): lock the approved and
+    active permits it touches — their aircraft first, then the permits, by id, as every act does —
+    because the zone's save counts up the airspace version row, the last lock of the order."""
+    if not (zone.active and zone.kind == RestrictedZone.Kind.PROHIBITED):
+        return
     touching = permits_in_effect_touching(zone.boundary, zone.min_altitude_m, zone.max_altitude_m)
     if not touching:
-        return []
+        return
     aircraft = Aircraft.objects.select_for_update(no_key=True).filter(pk__in={p.aircraft_id for p in touching})
     list(aircraft.order_by("pk").values_list("pk", flat=True))
-    # Still in effect once locked: one cancelled or completed meanwhile is left out by the lock's re-check.
-    permits = FlightPermit.objects.select_for_update(of=("self",)).filter(
-        pk__in=[permit.pk for permit in touching], state__in=IN_EFFECT_STATES
-    )
-    return list(permits.order_by("pk"))
+    permits = FlightPermit.objects.select_for_update(of=("self",)).filter(pk__in=[permit.pk for permit in touching])
+    list(permits.order_by("pk").values_list("pk", flat=True))
 
 
-def revoke_permits_inside_prohibited_zone(*, permits, zone, officer):
-    """The officer drew (or widened, or re-activated) a prohibited zone over these flights: no flight
-    may be permitted there, so each is revoked at once, the zone named in the reason that the
-    operator reads on the permit and air defense in the permit.revoked notification."""
+def apply_zone_to_permits_in_effect(*, zone, officer):
+    """A zone was drawn, reshaped, re-kinded or re-activated (zones/signals.py: zone_changed, in the
+    zone change's transaction): what it does at once to the approved and active permits whose volume
+    it touches (area and altitude band, whatever their window). Returns (revoked, to_review).
+
+    - **Prohibited**: no flight may be permitted there. Each is revoked by `officer` with the zone
+      named in the reason, which the operator reads on the permit and in its history; air defense
+      gets permit.revoked through the outbox, and the classification index drops the permit at its
+      next batch (the revocation counts the airspace version up).
+    - **Restricted**: flights there need a senior officer's approval, not a ban. Permits already
+      approved stay in effect — revoking every flight under a new restriction would ground lawful
+      operations an officer may well let fly, and tell air defense of revocations nobody needed —
+      but they are flagged: each permit now shows the zone and `requires_senior_approval`, and they
+      are returned to the officer who drew the zone (the API's answer, a message on the page) to
+      revoke any that the restriction rules out.
+
+    A zone change holds the zones lock alone, and approvals share it (zones/models.py: lock_zones),
+    so no permit can be approved under the zone while this runs."""
+    if not zone.active:
+        return [], []
+    touching = permits_in_effect_touching(zone.boundary, zone.min_altitude_m, zone.max_altitude_m)
+    if zone.kind != RestrictedZone.Kind.PROHIBITED:
+        return [], touching
     reason = f"The prohibited zone {zone.name} now covers this flight's volume: no flight may be permitted there."
-    return [revoke_permit(permit_id=permit.pk, officer=officer, reason=reason) for permit in permits]
+    return [revoke_permit(permit_id=permit.pk, officer=officer, reason=reason) for permit in touching], []
 
 
 PERSON_TRANSITIONS = {
