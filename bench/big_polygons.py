@@ -43,13 +43,13 @@ def main():
     from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     from airspace import roles
+    from airspace.accounts.services import add_user_with_role, get_api_token
     from airspace.geometry import circle_polygon
-    from airspace.models import Aircraft, RestrictedZone
-    from airspace.services import add_user_with_role
+    from airspace.registry.models import Aircraft
+    from airspace.zones.models import RestrictedZone
     from permits import services
     from permits.models import FlightPermit, State
 
@@ -107,7 +107,7 @@ def main():
     print(f"{args.permits} applications of {args.vertices:,} vertices (~{size_mb:.2f} MB of GeoJSON each)")
 
     staff = APIClient(HTTP_HOST="127.0.0.1")
-    staff.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=officer)[0].key}")
+    staff.credentials(HTTP_AUTHORIZATION=f"Token {get_api_token(user=officer).key}")
     page = APIClient(HTTP_HOST="127.0.0.1")
     page.force_login(officer)
 
@@ -135,7 +135,7 @@ def main():
     )
 
     sensor = APIClient(HTTP_HOST="127.0.0.1")
-    sensor.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=sensor_user)[0].key}")
+    sensor.credentials(HTTP_AUTHORIZATION=f"Token {get_api_token(user=sensor_user).key}")
 
     def batch():
         now = timezone.now().isoformat()

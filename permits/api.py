@@ -7,8 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from airspace import roles
-from airspace.api_filters import INCLUDE_AREA, AreaOnRequestMixin
-from airspace.selectors import active_zones
+from airspace.web.filters import INCLUDE_AREA, AreaOnRequestMixin
+from airspace.zones.selectors import active_zones
 
 from . import services
 from .filters import FlightPermitFilter

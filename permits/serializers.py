@@ -3,8 +3,13 @@
 from rest_framework import serializers
 
 from airspace import roles
-from airspace.models import FREE_TEXT_MAX_LENGTH, Aircraft
-from airspace.serializers import AwareDateTimeField, VolumeSerializerMixin, WithoutAreaUnlessAskedMixin
+from airspace.registry.models import Aircraft
+from airspace.web.fields import (
+    FREE_TEXT_MAX_LENGTH,
+    AwareDateTimeField,
+    VolumeSerializerMixin,
+    WithoutAreaUnlessAskedMixin,
+)
 
 from .models import FlightPermit, PermitTransitionLog, window_problems
 from .services import available_transitions
