@@ -244,6 +244,8 @@ class AirDefenseNotification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     delivery_attempts = models.PositiveIntegerField(default=0)
+    # The lease of the delivery task last queued for it: until then the sweep leaves it to that task.
+    queued_until = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -268,7 +270,8 @@ class WebhookSubscription(models.Model):
 
     name = models.CharField(max_length=200)
     url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=200)
+    # Standard Webhooks form, `whsec_` and the base64 of the key (airspace/webhooks.py).
+    secret = models.CharField(max_length=300)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -291,13 +294,22 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # When the next attempt is due; while an attempt is in flight, when that attempt is given up for lost.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the task queued for its next attempt: until then the sweep leaves it to that task.
+    queued_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["subscription", "notification"], name="one_delivery_per_subscription")
+        ]
+        indexes = [
+            # The sweep's question: which pending posts are due? (A burst leaves tens of thousands pending.)
+            models.Index(
+                fields=["next_attempt_at"], name="webhook_delivery_pending", condition=models.Q(status="pending")
+            )
         ]
 
     def __str__(self):

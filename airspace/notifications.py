@@ -3,11 +3,13 @@ to the `air_defense` Celery queue once that transaction commits (delivery: airsp
 guarantees: docs/NOTIFICATIONS.md). Also what air defense does with them: acknowledge, subscribe."""
 
 import logging
-import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from . import webhooks
 from .models import AirDefenseNotification, WebhookSubscription
 
 logger = logging.getLogger(__name__)
@@ -68,29 +70,37 @@ def record_notification(*, kind, severity, payload, permit=None, track=None):
 
 def record_notifications(notifications):
     """Several outbox rows in one INSERT (a sensor batch may turn many tracks hostile at once), each
-    queued for delivery after the surrounding transaction commits."""
+    queued for delivery after the surrounding transaction commits. They are written leased: the
+    task queued at commit holds them, and the sweep only takes over once the lease has run out."""
+    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATION_REDELIVER_AFTER_S)
+    for notification in notifications:
+        notification.queued_until = lease
     created = AirDefenseNotification.objects.bulk_create(notifications)
     ids = [notification.pk for notification in created]
     transaction.on_commit(lambda: enqueue_deliveries(ids))
     return created
 
 
-def enqueue_deliveries(notification_ids):
-    """Hand notifications to the air_defense queue. If the broker is down the rows stay
-    undelivered and the periodic sweep sends them later, so a failure here is only logged — and
-    ends the loop: each further try would wait out the broker's retries again (~0.2 s), which for
-    a sensor batch that turned a thousand tracks hostile held its request for minutes."""
-    from .tasks import deliver_notification
+# Notifications delivered by one task: a burst costs tens of tasks, not a thousand, so an alert
+# queued behind it waits a fraction of a second.
+NOTIFICATION_BATCH = 100
 
-    for queued, notification_id in enumerate(notification_ids):
+
+def enqueue_deliveries(notification_ids):
+    """Hand leased notifications to the air_defense queue, in batches. If the broker is down the rows
+    stay undelivered, their leases are released and the periodic sweep sends them, so a failure here
+    is only logged — and ends the loop: each further try would wait out the broker's retries again
+    (~0.2 s), which for a sensor batch that turned a thousand tracks hostile held its request for minutes."""
+    from .tasks import deliver_notifications
+
+    for start in range(0, len(notification_ids), NOTIFICATION_BATCH):
         try:
-            deliver_notification.delay(str(notification_id))
+            deliver_notifications.delay([str(pk) for pk in notification_ids[start : start + NOTIFICATION_BATCH]])
         except Exception:
             logger.exception(
-                "Could not queue notification %s (nor %s more); the sweep will send them",
-                notification_id,
-                len(notification_ids) - queued - 1,
+                "Could not queue %s notifications; the sweep will send them", len(notification_ids) - start
             )
+            AirDefenseNotification.objects.filter(pk__in=notification_ids[start:]).update(queued_until=None)
             return
 
 
@@ -113,14 +123,11 @@ def acknowledge_notification(*, notification_id, user):
     return AirDefenseNotification.objects.select_related("acknowledged_by").get(pk=notification_id)
 
 
-def new_webhook_secret():
-    return secrets.token_urlsafe(32)
-
-
 def subscribe_webhook(*, name, url, user, secret="", active=True):
-    """A C2 system subscribes; without a secret of its own it gets a generated one (shown once)."""
+    """A C2 system subscribes; without a secret of its own it gets a generated one (shown once).
+    The URL's destination is checked by the caller (the API's serializer, the admin's form)."""
     return WebhookSubscription.objects.create(
-        name=name, url=url, secret=secret or new_webhook_secret(), active=active, created_by=user
+        name=name, url=url, secret=secret or webhooks.new_secret(), active=active, created_by=user
     )
 
 

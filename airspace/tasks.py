@@ -1,70 +1,124 @@
-"""Celery tasks of the `air_defense` queue: deliver a notification (mark it, publish it to the live
-stream, fan it out to the webhook subscriptions), post one webhook, and the sweep that re-sends
-whatever was left behind. Every task is safe to run twice: delivery is at least once."""
+"""Celery tasks of air defense delivery. On the `air_defense` queue: deliver notifications (mark them,
+publish them to the live stream, create their webhook deliveries). On the `webhooks` queue, served
+by workers of its own so that posts never hold up an alert: queue the posts and make each one. And
+the sweep that re-queues whatever a lost task left behind.
+
+Queuing a task leases its rows (`queued_until`, set by a conditional UPDATE): the sweep queues a row
+again only once its lease has run out, so a backlog is not duplicated while it waits, and a task
+lost with a killed worker or a restarted Redis is re-queued when its lease expires. Every task is
+safe to run twice: delivery is at least once."""
 
 import logging
 from datetime import timedelta
 
-import requests
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import stream, webhooks
 from .models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
-from .notifications import stream_message
+from .notifications import enqueue_deliveries, stream_message
 
 logger = logging.getLogger(__name__)
 
-# How many rows one sweep re-sends at most; the next sweep takes the rest.
+# How many rows one sweep re-queues at most; the next sweep takes the rest.
 SWEEP_BATCH = 5000
+# Webhook deliveries handed to one queue_webhook_posts task.
+WEBHOOK_BATCH = 1000
 # A webhook attempt holds its delivery this much longer than the HTTP timeout, so that a duplicate
-# task (redelivered message, sweep) waits instead of posting at the same time.
+# task (redelivered message, sweep) does not post at the same time.
 LEASE_MARGIN_S = 5
+
+
+def webhook_lease(now):
+    return now + timedelta(seconds=settings.WEBHOOK_REDELIVER_AFTER_S)
+
+
+@shared_task(name="airspace.tasks.deliver_notifications", acks_late=True, reject_on_worker_lost=True)
+def deliver_notifications(notification_ids):
+    """Mark notifications delivered, publish each to the live stream and create one webhook delivery
+    per active subscription, whose posts go to the webhooks queue in one message. Notifications
+    already delivered, or being delivered by another task right now, are skipped."""
+    AirDefenseNotification.objects.filter(pk__in=notification_ids, delivered_at=None).update(
+        delivery_attempts=F("delivery_attempts") + 1
+    )
+    with transaction.atomic():
+        # SKIP LOCKED: a duplicate task (sweep, redelivered message) leaves rows another task is
+        # delivering to that task; if that one fails, its lease runs out and the sweep sends them again.
+        notifications = list(
+            AirDefenseNotification.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=notification_ids, delivered_at=None)
+            .order_by("created_at")
+        )
+        if not notifications:
+            return 0
+        # Published before the commit: if the commit is lost the task runs again and publishes again,
+        # which the id lets listeners ignore; published after, a crash in between would lose it.
+        for notification in notifications:
+            stream.publish(stream_message(notification))
+        now = timezone.now()
+        delivery_ids = []
+        if webhooks.webhooks_enabled():
+            subscriptions = list(WebhookSubscription.objects.filter(active=True).only("pk"))
+            # Leased from now: the webhooks queue's task below is queued for them after the commit.
+            WebhookDelivery.objects.bulk_create(
+                [
+                    WebhookDelivery(
+                        subscription=subscription,
+                        notification=notification,
+                        next_attempt_at=now,
+                        queued_until=webhook_lease(now),
+                    )
+                    for notification in notifications
+                    for subscription in subscriptions
+                ],
+                ignore_conflicts=True,
+            )
+            delivery_ids = list(
+                WebhookDelivery.objects.filter(
+                    notification__in=notifications, status=WebhookDelivery.Status.PENDING
+                ).values_list("pk", flat=True)
+            )
+        AirDefenseNotification.objects.filter(pk__in=[n.pk for n in notifications]).update(delivered_at=now)
+        if delivery_ids:
+            transaction.on_commit(lambda: enqueue_webhook_posts(delivery_ids))
+    return len(notifications)
 
 
 @shared_task(name="airspace.tasks.deliver_notification", acks_late=True, reject_on_worker_lost=True)
 def deliver_notification(notification_id):
-    """Mark a notification delivered, publish it to the live stream and queue one webhook post per
-    active subscription. A second run for a delivered notification does nothing."""
-    counted = AirDefenseNotification.objects.filter(pk=notification_id, delivered_at=None).update(
-        delivery_attempts=F("delivery_attempts") + 1
-    )
-    if not counted:
-        return "already delivered or unknown"
-    with transaction.atomic():
-        notification = AirDefenseNotification.objects.select_for_update().get(pk=notification_id)
-        if notification.delivered_at is not None:
-            return "already delivered"
-        now = timezone.now()
-        WebhookDelivery.objects.bulk_create(
-            [
-                WebhookDelivery(subscription=subscription, notification=notification, next_attempt_at=now)
-                for subscription in WebhookSubscription.objects.filter(active=True)
-            ],
-            ignore_conflicts=True,
-        )
-        # Published before the commit: if the commit is lost the task runs again and publishes again,
-        # which the id lets listeners ignore; published after, a crash in between would lose it.
-        stream.publish(stream_message(notification))
-        notification.delivered_at = now
-        notification.save(update_fields=["delivered_at"])
-        delivery_ids = list(
-            notification.webhook_deliveries.filter(status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True)
-        )
-        transaction.on_commit(lambda: _enqueue_webhooks(delivery_ids))
-    return "delivered"
+    """One notification (messages queued before deliveries went in batches)."""
+    return "delivered" if deliver_notifications([notification_id]) else "already delivered or unknown"
 
 
-def _enqueue_webhooks(delivery_ids):
-    for delivery_id in delivery_ids:
+def enqueue_webhook_posts(delivery_ids):
+    """Hand webhook deliveries to the webhooks queue, in a few messages. Their leases are taken; if
+    the broker cannot take a message, that message's leases are released for the sweep."""
+    for start in range(0, len(delivery_ids), WEBHOOK_BATCH):
+        chunk = delivery_ids[start : start + WEBHOOK_BATCH]
+        try:
+            queue_webhook_posts.delay(chunk)
+        except Exception:
+            logger.exception("Could not queue %s webhook deliveries; the sweep will", len(delivery_ids) - start)
+            WebhookDelivery.objects.filter(pk__in=delivery_ids[start:]).update(queued_until=None)
+            return
+
+
+@shared_task(name="airspace.tasks.queue_webhook_posts", acks_late=True, reject_on_worker_lost=True)
+def queue_webhook_posts(delivery_ids):
+    """One deliver_webhook task per delivery, queued from the webhooks worker so that the air_defense
+    worker spends one message, not one per subscription, on each notification's posts."""
+    for queued, delivery_id in enumerate(delivery_ids):
         try:
             deliver_webhook.delay(delivery_id)
         except Exception:
-            # The delivery row stays pending; the sweep queues it again.
-            logger.exception("Could not queue webhook delivery %s; the sweep will retry it", delivery_id)
+            logger.exception(
+                "Could not queue webhook delivery %s nor the %s after it", delivery_id, len(delivery_ids) - queued - 1
+            )
+            WebhookDelivery.objects.filter(pk__in=delivery_ids[queued:]).update(queued_until=None)
+            return
 
 
 def webhook_backoff_s(attempts):
@@ -78,31 +132,30 @@ def webhook_backoff_s(attempts):
 def deliver_webhook(self, delivery_id):
     """POST one notification to one subscription. Failures are retried with exponential backoff up to
     settings.WEBHOOK_MAX_ATTEMPTS attempts (counted in the delivery row, not by Celery, so attempts
-    made by redelivered or swept tasks count too)."""
+    made by redelivered or swept tasks count too). A destination the allowlist refuses fails at once."""
     now = timezone.now()
-    lease_until = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_S + LEASE_MARGIN_S)
+    in_flight_until = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_S + LEASE_MARGIN_S)
+    # The claim: one attempt at a time. The queued lease is spent; while the attempt is in flight
+    # next_attempt_at says when it is given up for lost (a killed worker), and the sweep takes over.
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
-    ).update(attempts=F("attempts") + 1, next_attempt_at=lease_until)
+    ).update(attempts=F("attempts") + 1, next_attempt_at=in_flight_until, queued_until=None)
     if not claimed:
-        delivery = WebhookDelivery.objects.filter(pk=delivery_id).only("status", "next_attempt_at").first()
-        if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
-            return "nothing to do"
-        # Another attempt holds it, or its backoff has not run out: come back when it is due.
-        wait_s = max((delivery.next_attempt_at - now).total_seconds(), 0) + 1 if delivery.next_attempt_at else 1
-        return _retry_later(self, wait_s)
+        # Done, in flight, or not due: the task that holds it, its retry, or the sweep will see to it.
+        return "nothing to do"
 
     delivery = WebhookDelivery.objects.select_related("subscription", "notification").get(pk=delivery_id)
-    status_code, error = None, ""
+    status_code, error, refused = None, "", False
     try:
-        response = webhooks.post_to_subscription(
+        status_code = webhooks.post_to_subscription(
             delivery.subscription, stream_message(delivery.notification), attempt=delivery.attempts
         )
-        status_code = response.status_code
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code}"
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+    except webhooks.DestinationRefused as refusal:
+        error, refused = f"Not sent: {refusal}", True
+    except webhooks.DeliveryFailed as failure:
+        error = str(failure)
 
     done = timezone.now()
     if not error:
@@ -114,52 +167,68 @@ def deliver_webhook(self, delivery_id):
             next_attempt_at=None,
         )
         return "delivered"
-    if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+    if refused or delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         WebhookDelivery.objects.filter(pk=delivery_id).update(
             status=WebhookDelivery.Status.FAILED, last_status_code=status_code, last_error=error, next_attempt_at=None
         )
         logger.error("Webhook delivery %s to %s failed for good: %s", delivery_id, delivery.subscription.url, error)
-        return "failed"
+        return "refused" if refused else "failed"
     countdown = webhook_backoff_s(delivery.attempts)
-    WebhookDelivery.objects.filter(pk=delivery_id).update(
-        last_status_code=status_code, last_error=error, next_attempt_at=done + timedelta(seconds=countdown)
-    )
+    next_attempt_at = done + timedelta(seconds=countdown)
     logger.warning(
         "Webhook delivery %s attempt %s failed (%s); retry in %ss", delivery_id, delivery.attempts, error, countdown
     )
-    return _retry_later(self, countdown)
-
-
-def _retry_later(task, countdown):
-    if task.request.is_eager:
-        # In-process (embedded) Celery would run the retry at once, ignoring the countdown;
-        # the row keeps its next_attempt_at and the clock's sweep sends it when due.
+    if self.request.is_eager:
+        # In-process (embedded) Celery would run the retry at once, ignoring the countdown: no task is
+        # queued, and the clock's sweep sends it when due.
+        WebhookDelivery.objects.filter(pk=delivery_id).update(
+            last_status_code=status_code, last_error=error, next_attempt_at=next_attempt_at, queued_until=None
+        )
         return "left for the sweep"
-    raise task.retry(countdown=countdown)
+    # The retry is a queued task: it holds the lease until well after it is due.
+    WebhookDelivery.objects.filter(pk=delivery_id).update(
+        last_status_code=status_code,
+        last_error=error,
+        next_attempt_at=next_attempt_at,
+        queued_until=webhook_lease(next_attempt_at),
+    )
+    raise self.retry(countdown=countdown)
 
 
 @shared_task(name="airspace.tasks.sweep_undelivered")
 def sweep_undelivered():
-    """Queue again what should have been delivered by now: notifications never marked delivered
-    (broker down at commit, worker killed) and webhook posts whose retry never ran."""
+    """Queue again what a lost task left behind: notifications still undelivered, and webhook posts
+    due, whose lease has run out (or who never had one: the broker was down when they were made)."""
     now = timezone.now()
-    cutoff = now - timedelta(seconds=settings.NOTIFICATION_REDELIVER_AFTER_S)
-    notification_ids = list(
-        AirDefenseNotification.objects.filter(delivered_at=None, created_at__lte=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    for notification_id in notification_ids:
-        deliver_notification.delay(str(notification_id))
-    delivery_ids = list(
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=cutoff)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    for delivery_id in delivery_ids:
-        deliver_webhook.delay(delivery_id)
+    lease_expired = Q(queued_until=None) | Q(queued_until__lte=now)
+    with transaction.atomic():
+        # The claim: rows leased in this transaction, locked so that a second sweep skips them.
+        notification_ids = [
+            n.pk
+            for n in AirDefenseNotification.objects.select_for_update(skip_locked=True)
+            .filter(lease_expired, delivered_at=None)
+            .order_by("created_at")
+            .only("pk")[:SWEEP_BATCH]
+        ]
+        AirDefenseNotification.objects.filter(pk__in=notification_ids).update(
+            queued_until=now + timedelta(seconds=settings.NOTIFICATION_REDELIVER_AFTER_S)
+        )
+        delivery_ids = [
+            d.pk
+            for d in WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(lease_expired, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .only("pk")[:SWEEP_BATCH]
+        ]
+        WebhookDelivery.objects.filter(pk__in=delivery_ids).update(queued_until=webhook_lease(now))
+    if notification_ids:
+        enqueue_deliveries(notification_ids)
+    if delivery_ids:
+        enqueue_webhook_posts(delivery_ids)
     if notification_ids or delivery_ids:
         logger.warning(
-            "Sweep re-queued %s notifications and %s webhook deliveries", len(notification_ids), len(delivery_ids)
+            "Sweep re-queued %s notifications and %s webhook deliveries whose lease ran out",
+            len(notification_ids),
+            len(delivery_ids),
         )
     return {"notifications": len(notification_ids), "webhook_deliveries": len(delivery_ids)}

@@ -1,0 +1,228 @@
+"""Alert latency right after a burst, against the real stack (`make run` with DATABASE_URL and REDIS_URL).
+
+Each round, one sensor POST brings 1,000 new hostile tracks (no identifier, outside every zone), and
+right after it a lone report of an unidentified drone inside the Baghdad Green Zone (a prohibited
+zone: a critical `track.hostile` alert). A reader on the air defense stream measures that lone
+alert's latency, from the start of its POST to its event on the stream. About 40 webhook
+subscriptions point at a receiver this script runs on 127.0.0.1, so every alert also fans out
+to 40 webhook posts, as it would to the C2 systems of a real site.
+
+Between rounds it waits until every notification and webhook delivery is done (at most --settle
+seconds), so that each round starts from empty queues. Prints each round and p50/p99/max.
+The exact command and the results are in docs/PERFORMANCE.md.
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SUBSCRIPTION_PREFIX = "bench-c2-"
+# Inside the demo's Baghdad Green Zone (seed_demo), and a patch of desert west of Baghdad outside every zone.
+GREEN_ZONE = (33.3100, 44.3900)
+OUTSIDE_ZONES = (33.10, 44.05)
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def seed(subscription_count, receiver_url):
+    """A sensor and an air defense account, and the webhook subscriptions (ORM: no URL checks)."""
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from airspace.models import RestrictedZone, WebhookSubscription
+    from airspace.notifications import subscribe_webhook
+    from airspace.services import add_user_with_role
+
+    if not RestrictedZone.objects.filter(name="Baghdad Green Zone", active=True).exists():
+        sys.exit("The demo's Baghdad Green Zone is missing: `make run` loads it (seed_demo).")
+    sensor, _ = add_user_with_role(username="bench-burst-radar", role="sensor", password="bench-only")
+    watcher, _ = add_user_with_role(username="bench-burst-air-defense", role="air_defense", password="bench-only")
+    WebhookSubscription.objects.filter(name__startswith=SUBSCRIPTION_PREFIX).delete()
+    for n in range(subscription_count):
+        subscribe_webhook(name=f"{SUBSCRIPTION_PREFIX}{n}", url=f"{receiver_url}/c2-{n}", user=watcher)
+    tokens = Token.objects.get_or_create(user=sensor)[0].key, Token.objects.get_or_create(user=watcher)[0].key
+    connection.close()
+    return tokens
+
+
+def backlog():
+    """Notifications not yet delivered and webhook posts not yet made (failed ones count as done)."""
+    from django.db import connection
+
+    from airspace.models import AirDefenseNotification, WebhookDelivery
+
+    counts = (
+        AirDefenseNotification.objects.filter(delivered_at=None).count(),
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).count(),
+    )
+    connection.close()
+    return counts
+
+
+def receiver_process(port, posts, ready):
+    """A C2 system's webhook endpoint: reads the body, answers 204. Its own process, so that its
+    work does not delay the stream reader's clock."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with posts.get_lock():
+                posts.value += 1
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    server.request_queue_size = 256
+    ready.set()
+    server.serve_forever()
+
+
+def stream_reader(url, token, arrivals, ready, stop):
+    """Record the arrival time of each track.hostile event, keyed by the report's sensor track id."""
+    headers = {"Authorization": f"Token {token}", "Accept": "text/event-stream"}
+    with requests.get(f"{url}/api/v1/air-defense/stream/", headers=headers, stream=True, timeout=(5, 60)) as response:
+        response.raise_for_status()
+        event = None
+        for line in response.iter_lines(chunk_size=1, decode_unicode=True):
+            now = time.time()
+            if line.startswith(": connected"):
+                ready.set()
+            elif line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "track.hostile":
+                track_id = json.loads(line[6:])["payload"]["track"]["sensor_track_id"]
+                arrivals.setdefault(track_id, now)
+            if stop.is_set():
+                return
+
+
+def report(track_id, position, altitude_m=120.0):
+    lat, lon = position
+    return {
+        "sensor_track_id": track_id,
+        "observed_at": datetime.now(UTC).isoformat(),
+        "lat": lat,
+        "lon": lon,
+        "altitude_m": altitude_m,
+    }
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--burst", type=int, default=1000, help="new hostile tracks in the burst (one POST)")
+    parser.add_argument("--subscriptions", type=int, default=40, help="webhook subscriptions to the local receiver")
+    parser.add_argument("--receiver-port", type=int, default=18480)
+    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the lone alert")
+    parser.add_argument("--settle", type=float, default=600, help="seconds to wait for the queues to empty")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        parser.error("set DATABASE_URL and REDIS_URL to those of the running stack (make run)")
+
+    posts, receiver_ready = multiprocessing.Value("l", 0), multiprocessing.Event()
+    receiver = multiprocessing.Process(
+        target=receiver_process, args=(args.receiver_port, posts, receiver_ready), daemon=True
+    )
+    receiver.start()
+    if not receiver_ready.wait(10):
+        sys.exit("The webhook receiver did not start")
+
+    setup_django()
+    sensor_token, watcher_token = seed(args.subscriptions, f"http://127.0.0.1:{args.receiver_port}")
+    print(f"{args.subscriptions} webhook subscriptions to 127.0.0.1:{args.receiver_port}; loading {args.url}")
+
+    arrivals, ready, stop = {}, threading.Event(), threading.Event()
+    reader = threading.Thread(target=stream_reader, args=(args.url, watcher_token, arrivals, ready, stop), daemon=True)
+    reader.start()
+    if not ready.wait(30):
+        sys.exit("The air defense stream did not connect")
+
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Token {sensor_token}", "Content-Type": "application/json"})
+    run = int(time.time())
+    latencies_ms, missing = [], 0
+    for number in range(args.rounds):
+        burst_ids = [f"burst-{run}-{number}-{n}" for n in range(args.burst)]
+        burst = {"reports": [report(track_id, OUTSIDE_ZONES) for track_id in burst_ids]}
+        posts_before = posts.value
+        burst_started = time.time()
+        answer = session.post(f"{args.url}/api/v1/tracks/reports/", json=burst, timeout=120)
+        answer.raise_for_status()
+        burst_answered = time.time()
+
+        lone_id = f"green-zone-{run}-{number}"
+        lone_started = time.time()
+        answer = session.post(
+            f"{args.url}/api/v1/tracks/reports/", json={"reports": [report(lone_id, GREEN_ZONE)]}, timeout=60
+        )
+        answer.raise_for_status()
+        [result] = answer.json()["results"]
+        assert result["classification"] == "unregistered" and result["zone"] == "Baghdad Green Zone", result
+        deadline = time.time() + args.timeout
+        while lone_id not in arrivals and time.time() < deadline:
+            time.sleep(0.01)
+        if lone_id in arrivals:
+            latency_ms = (arrivals[lone_id] - lone_started) * 1000
+            latencies_ms.append(latency_ms)
+            lone = f"Green Zone alert {latency_ms:,.0f} ms after its POST"
+        else:
+            missing += 1
+            lone = f"Green Zone alert MISSING after {args.timeout:.0f} s"
+        burst_seen = sum(1 for track_id in burst_ids if track_id in arrivals)
+        print(
+            f"round {number + 1}: burst POST {(burst_answered - burst_started) * 1000:,.0f} ms; {lone}; "
+            f"burst alerts on the stream by then {burst_seen}/{args.burst}",
+            flush=True,
+        )
+
+        settle_deadline = time.time() + args.settle
+        while (pending := backlog()) != (0, 0) and time.time() < settle_deadline:
+            time.sleep(1)
+        received = posts.value - posts_before
+        if pending != (0, 0):
+            print(f"  queues not empty after {args.settle:.0f} s: {pending} (notifications, webhook posts) left")
+            break
+        settled_s = time.time() - lone_started
+        print(f"  queues empty {settled_s:,.0f} s after the alert; {received:,} webhook posts received", flush=True)
+    stop.set()
+    if latencies_ms:
+        print(
+            f"lone Green Zone alert, POST to stream, {len(latencies_ms)} rounds: "
+            f"p50 {percentile(latencies_ms, 0.5):,.0f} ms, p99 {percentile(latencies_ms, 0.99):,.0f} ms, "
+            f"max {max(latencies_ms):,.0f} ms; {missing} missing"
+        )
+    receiver.terminate()
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
