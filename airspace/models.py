@@ -244,8 +244,12 @@ class AirDefenseNotification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     delivery_attempts = models.PositiveIntegerField(default=0)
-    # The lease of the delivery task last queued for it: until then the sweep leaves it to that task.
+    # The lease of the task last queued for it (its delivery, then the creation of its webhook
+    # deliveries): until then the sweep leaves it to that task.
     queued_until = models.DateTimeField(null=True, blank=True)
+    # When its webhook deliveries were created, one per active subscription (on the webhooks queue,
+    # after the delivery to the stream, so that an alert never waits for them).
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -259,6 +263,10 @@ class AirDefenseNotification(models.Model):
             ),
             # The stream's replay: what was delivered since a client's last event.
             models.Index(fields=["delivered_at"], name="notification_delivered_at"),
+            # The sweep's other question: which delivered ones still have no webhook deliveries?
+            models.Index(
+                fields=["queued_until"], name="notification_not_fanned_out", condition=models.Q(fanned_out_at=None)
+            ),
         ]
 
     def __str__(self):

@@ -38,9 +38,10 @@ def webhook_lease(now):
 
 @shared_task(name="airspace.tasks.deliver_notifications", acks_late=True, reject_on_worker_lost=True)
 def deliver_notifications(notification_ids):
-    """Mark notifications delivered, publish each to the live stream and create one webhook delivery
-    per active subscription, whose posts go to the webhooks queue in one message. Notifications
-    already delivered, or being delivered by another task right now, are skipped."""
+    """Publish notifications to the live stream and mark them delivered; their webhook deliveries are
+    created on the webhooks queue, in one message. Notifications already delivered, or being
+    delivered by another task right now, are skipped. All an alert waits for: a lock, a publish and
+    an UPDATE per batch."""
     AirDefenseNotification.objects.filter(pk__in=notification_ids, delivered_at=None).update(
         delivery_attempts=F("delivery_attempts") + 1
     )
@@ -59,10 +60,50 @@ def deliver_notifications(notification_ids):
         for notification in notifications:
             stream.publish(stream_message(notification))
         now = timezone.now()
-        delivery_ids = []
+        delivered = [notification.pk for notification in notifications]
+        if webhooks.webhooks_enabled():
+            # The lease passes to the task that creates the webhook deliveries, queued after the commit.
+            AirDefenseNotification.objects.filter(pk__in=delivered).update(
+                delivered_at=now, queued_until=webhook_lease(now)
+            )
+            transaction.on_commit(lambda: enqueue_fan_out(delivered))
+        else:
+            AirDefenseNotification.objects.filter(pk__in=delivered).update(delivered_at=now, fanned_out_at=now)
+    return len(notifications)
+
+
+@shared_task(name="airspace.tasks.deliver_notification", acks_late=True, reject_on_worker_lost=True)
+def deliver_notification(notification_id):
+    """One notification (messages queued before deliveries went in batches)."""
+    return "delivered" if deliver_notifications([notification_id]) else "already delivered or unknown"
+
+
+def enqueue_fan_out(notification_ids):
+    """Hand delivered notifications to the webhooks queue, whose worker creates their deliveries."""
+    try:
+        create_webhook_deliveries.delay([str(pk) for pk in notification_ids])
+    except Exception:
+        logger.exception("Could not queue the webhooks of %s notifications; the sweep will", len(notification_ids))
+        AirDefenseNotification.objects.filter(pk__in=notification_ids).update(queued_until=None)
+
+
+@shared_task(name="airspace.tasks.create_webhook_deliveries", acks_late=True, reject_on_worker_lost=True)
+def create_webhook_deliveries(notification_ids):
+    """One webhook delivery per active subscription for each delivered notification not fanned out
+    yet, then one post task per delivery. On the webhooks queue: creating 40 rows per alert for a
+    burst of a thousand takes seconds, which no alert should wait for."""
+    with transaction.atomic():
+        notifications = list(
+            AirDefenseNotification.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=notification_ids, delivered_at__isnull=False, fanned_out_at=None)
+            .only("pk")
+        )
+        if not notifications:
+            return 0
+        now = timezone.now()
         if webhooks.webhooks_enabled():
             subscriptions = list(WebhookSubscription.objects.filter(active=True).only("pk"))
-            # Leased from now: the webhooks queue's task below is queued for them after the commit.
+            # Leased from now: their post tasks are queued after the commit.
             WebhookDelivery.objects.bulk_create(
                 [
                     WebhookDelivery(
@@ -76,21 +117,14 @@ def deliver_notifications(notification_ids):
                 ],
                 ignore_conflicts=True,
             )
-            delivery_ids = list(
-                WebhookDelivery.objects.filter(
-                    notification__in=notifications, status=WebhookDelivery.Status.PENDING
-                ).values_list("pk", flat=True)
-            )
-        AirDefenseNotification.objects.filter(pk__in=[n.pk for n in notifications]).update(delivered_at=now)
-        if delivery_ids:
-            transaction.on_commit(lambda: enqueue_webhook_posts(delivery_ids))
-    return len(notifications)
-
-
-@shared_task(name="airspace.tasks.deliver_notification", acks_late=True, reject_on_worker_lost=True)
-def deliver_notification(notification_id):
-    """One notification (messages queued before deliveries went in batches)."""
-    return "delivered" if deliver_notifications([notification_id]) else "already delivered or unknown"
+        AirDefenseNotification.objects.filter(pk__in=[n.pk for n in notifications]).update(fanned_out_at=now)
+        delivery_ids = list(
+            WebhookDelivery.objects.filter(
+                notification__in=notifications, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+            ).values_list("pk", flat=True)
+        )
+        transaction.on_commit(lambda: queue_webhook_posts(delivery_ids))
+    return len(delivery_ids)
 
 
 def enqueue_webhook_posts(delivery_ids):
@@ -108,8 +142,8 @@ def enqueue_webhook_posts(delivery_ids):
 
 @shared_task(name="airspace.tasks.queue_webhook_posts", acks_late=True, reject_on_worker_lost=True)
 def queue_webhook_posts(delivery_ids):
-    """One deliver_webhook task per delivery, queued from the webhooks worker so that the air_defense
-    worker spends one message, not one per subscription, on each notification's posts."""
+    """One deliver_webhook task per delivery, queued from the webhooks worker (the sweep runs beside
+    the alerts and hands its re-queued posts over in a few messages)."""
     for queued, delivery_id in enumerate(delivery_ids):
         try:
             deliver_webhook.delay(delivery_id)
@@ -197,38 +231,43 @@ def deliver_webhook(self, delivery_id):
 
 @shared_task(name="airspace.tasks.sweep_undelivered")
 def sweep_undelivered():
-    """Queue again what a lost task left behind: notifications still undelivered, and webhook posts
-    due, whose lease has run out (or who never had one: the broker was down when they were made)."""
+    """Queue again what a lost task left behind, once its lease has run out (or if it never had one:
+    the broker was down when it was made): notifications not delivered, delivered ones whose webhook
+    deliveries were never created, and webhook posts that are due."""
     now = timezone.now()
     lease_expired = Q(queued_until=None) | Q(queued_until__lte=now)
     with transaction.atomic():
         # The claim: rows leased in this transaction, locked so that a second sweep skips them.
-        notification_ids = [
-            n.pk
-            for n in AirDefenseNotification.objects.select_for_update(skip_locked=True)
-            .filter(lease_expired, delivered_at=None)
-            .order_by("created_at")
-            .only("pk")[:SWEEP_BATCH]
-        ]
-        AirDefenseNotification.objects.filter(pk__in=notification_ids).update(
-            queued_until=now + timedelta(seconds=settings.NOTIFICATION_REDELIVER_AFTER_S)
+        undelivered = _claim(
+            AirDefenseNotification.objects.filter(lease_expired, delivered_at=None).order_by("created_at"),
+            queued_until=now + timedelta(seconds=settings.NOTIFICATION_REDELIVER_AFTER_S),
         )
-        delivery_ids = [
-            d.pk
-            for d in WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .filter(lease_expired, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .only("pk")[:SWEEP_BATCH]
-        ]
-        WebhookDelivery.objects.filter(pk__in=delivery_ids).update(queued_until=webhook_lease(now))
-    if notification_ids:
-        enqueue_deliveries(notification_ids)
-    if delivery_ids:
-        enqueue_webhook_posts(delivery_ids)
-    if notification_ids or delivery_ids:
-        logger.warning(
-            "Sweep re-queued %s notifications and %s webhook deliveries whose lease ran out",
-            len(notification_ids),
-            len(delivery_ids),
+        not_fanned_out = _claim(
+            AirDefenseNotification.objects.filter(
+                lease_expired, delivered_at__isnull=False, fanned_out_at=None
+            ).order_by("created_at"),
+            queued_until=webhook_lease(now),
         )
-    return {"notifications": len(notification_ids), "webhook_deliveries": len(delivery_ids)}
+        posts = _claim(
+            WebhookDelivery.objects.filter(
+                lease_expired, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+            ).order_by("next_attempt_at"),
+            queued_until=webhook_lease(now),
+        )
+    if undelivered:
+        enqueue_deliveries(undelivered)
+    if not_fanned_out:
+        enqueue_fan_out(not_fanned_out)
+    if posts:
+        enqueue_webhook_posts(posts)
+    counts = {"notifications": len(undelivered), "fan_outs": len(not_fanned_out), "webhook_deliveries": len(posts)}
+    if any(counts.values()):
+        logger.warning("Sweep re-queued what lost tasks left behind: %s", counts)
+    return counts
+
+
+def _claim(rows, queued_until):
+    """Lease up to SWEEP_BATCH of `rows` that no one else is claiming; their ids."""
+    ids = [row.pk for row in rows.select_for_update(skip_locked=True).only("pk")[:SWEEP_BATCH]]
+    rows.model.objects.filter(pk__in=ids).update(queued_until=queued_until)
+    return ids

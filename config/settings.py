@@ -231,6 +231,7 @@ CELERY_TASK_QUEUES = (
 CELERY_TASK_ROUTES = {
     "airspace.tasks.deliver_notification": {"queue": "air_defense"},
     "airspace.tasks.deliver_notifications": {"queue": "air_defense"},
+    "airspace.tasks.create_webhook_deliveries": {"queue": "webhooks"},
     "airspace.tasks.queue_webhook_posts": {"queue": "webhooks"},
     "airspace.tasks.deliver_webhook": {"queue": "webhooks"},
 }
@@ -257,8 +258,11 @@ CELERY_BEAT_SCHEDULE = {
 # Long enough for a burst's backlog to drain, so the sweep does not duplicate what is still waiting;
 # short enough that a lost alert still reaches air defense within a minute.
 NOTIFICATION_REDELIVER_AFTER_S = env_float("NOTIFICATION_REDELIVER_AFTER_S", 30)
-# The same for a queued webhook post: the webhooks queue may hold tens of thousands after a burst.
-WEBHOOK_REDELIVER_AFTER_S = env_float("WEBHOOK_REDELIVER_AFTER_S", 120)
+# The same for webhooks (creating a notification's deliveries, a queued post). Longer: after a burst
+# the webhooks queue holds tens of thousands of posts (1,000 alerts x 40 subscriptions), which take
+# minutes to drain, and a lease that runs out first queues them all again. A post in flight when its
+# worker dies is not held by this lease but by WEBHOOK_TIMEOUT_S plus a margin.
+WEBHOOK_REDELIVER_AFTER_S = env_float("WEBHOOK_REDELIVER_AFTER_S", 600)
 # Where webhooks may go: comma-separated host names and IP addresses or CIDR ranges. Empty: no
 # webhooks at all. Checked when subscribing and again on the resolved address at every delivery
 # (airspace/webhooks.py); this host, the database's and the broker's need an exact address entry.

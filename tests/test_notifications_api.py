@@ -17,7 +17,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from airspace import roles, stream, webhooks
 from airspace.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
 from airspace.notifications import notify_permit_change, record_notification, record_notifications, subscribe_webhook
-from airspace.tasks import deliver_notification, deliver_webhook, webhook_backoff_s
+from airspace.tasks import create_webhook_deliveries, deliver_notification, deliver_webhook, webhook_backoff_s
 from permits.models import State
 from tests.fixtures_celery import REDIS_PORTS, celery_broker, free_port
 
@@ -210,6 +210,7 @@ def test_detail_shows_the_webhook_deliveries(air_defense, air_defense_user):
     subscription = subscribe_webhook(name="C2 north", url="http://127.0.0.1:18499/hook", user=air_defense_user)
     alert = notification()
     deliver_notification(str(alert.pk))
+    create_webhook_deliveries([str(alert.pk)])  # the webhooks worker's part
 
     detail = air_defense.get(f"{INBOX}{alert.pk}/").json()
 
@@ -321,7 +322,7 @@ def test_a_webhook_may_not_point_at_the_broker_host(settings):
 
 
 @pytest.mark.django_db
-def test_deliver_notification_marks_publishes_and_fans_out_once(air_defense_user, settings):
+def test_deliver_notification_publishes_and_marks_then_the_webhooks_side_fans_out_once(air_defense_user, settings):
     settings.AIR_DEFENSE_STREAM_CHANNEL = f"airspace:test:{uuid.uuid4().hex}"  # alone on it
     active = subscribe_webhook(name="active", url="http://127.0.0.1:18498/a", user=air_defense_user)
     subscribe_webhook(name="inactive", url="http://127.0.0.1:18498/b", user=air_defense_user, active=False)
@@ -342,7 +343,13 @@ def test_deliver_notification_marks_publishes_and_fans_out_once(air_defense_user
     }
     alert.refresh_from_db()
     assert alert.delivered_at is not None and alert.delivery_attempts == 1
+    assert alert.fanned_out_at is None and not WebhookDelivery.objects.exists()  # not the alert's business
+
+    assert create_webhook_deliveries([str(alert.pk)]) == 1
+    assert create_webhook_deliveries([str(alert.pk)]) == 0
     assert list(WebhookDelivery.objects.values_list("subscription", flat=True)) == [active.pk]
+    alert.refresh_from_db()
+    assert alert.fanned_out_at is not None
 
 
 @pytest.mark.django_db
@@ -356,6 +363,7 @@ def pending_delivery(air_defense_user):
         subscription = subscribe_webhook(name="C2", url=url, user=air_defense_user, secret=SECRET)
         alert = notification()
         deliver_notification(str(alert.pk))
+        create_webhook_deliveries([str(alert.pk)])
         return WebhookDelivery.objects.get(subscription=subscription, notification=alert)
 
     return make

@@ -16,7 +16,7 @@ from standardwebhooks import Webhook
 from airspace import webhooks
 from airspace.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
 from airspace.notifications import record_notification, subscribe_webhook
-from airspace.tasks import deliver_notification, deliver_webhook
+from airspace.tasks import create_webhook_deliveries, deliver_notification, deliver_webhook
 from tests.fixtures_celery import RECEIVER_PORTS, free_port
 
 SUBSCRIPTIONS = "/api/v1/air-defense/subscriptions/"
@@ -69,6 +69,7 @@ def alert():
 def pending_delivery(subscription):
     notification = alert()
     deliver_notification(str(notification.pk))
+    create_webhook_deliveries([str(notification.pk)])
     return WebhookDelivery.objects.get(subscription=subscription, notification=notification)
 
 
@@ -181,6 +182,7 @@ def test_existing_subscriptions_get_nothing_once_webhooks_are_turned_off(setting
     assert deliver_webhook(delivery.pk) == "refused"
     later = alert()
     deliver_notification(str(later.pk))
+    create_webhook_deliveries([str(later.pk)])
 
     assert receiver.received() == []
     delivery.refresh_from_db()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from airspace.models import AirDefenseNotification, WebhookDelivery
 from airspace.notifications import record_notifications, subscribe_webhook
-from airspace.tasks import deliver_notifications, sweep_undelivered
+from airspace.tasks import create_webhook_deliveries, deliver_notifications, sweep_undelivered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,7 +62,7 @@ def test_a_burst_is_queued_in_a_few_messages_and_the_sweep_leaves_them_alone(bro
     assert sorted(queued_ids(broker, "air_defense")) == ids
 
     for _ in range(3):
-        assert sweep_undelivered() == {"notifications": 0, "webhook_deliveries": 0}
+        assert sweep_undelivered() == {"notifications": 0, "fan_outs": 0, "webhook_deliveries": 0}
 
     assert sorted(queued_ids(broker, "air_defense")) == ids
 
@@ -94,23 +94,31 @@ def test_rows_with_no_lease_are_swept_at_once(broker):
     assert sorted(queued_ids(broker, "air_defense")) == sorted(str(alert.pk) for alert in alerts)
 
 
-def test_webhook_posts_are_leased_too(broker, settings, air_defense_user):
+def test_webhook_fan_outs_and_posts_are_leased_too(broker, settings, air_defense_user):
     settings.WEBHOOK_REDELIVER_AFTER_S = 1
     for n in range(3):
         subscribe_webhook(name=f"C2 {n}", url=f"http://127.0.0.1:{18420 + n}/hook", user=air_defense_user)
     [alert] = hostile_alerts(1)
     broker.delete("air_defense")
 
-    deliver_notifications([str(alert.pk)])
+    deliver_notifications([str(alert.pk)])  # the alerts worker: one message for the webhooks side
+    assert queued_ids(broker, "webhooks") == [str(alert.pk)]
+    assert sweep_undelivered()["fan_outs"] == 0
+    broker.delete("webhooks")  # lost
+    time.sleep(1.2)
+    assert sweep_undelivered()["fan_outs"] == 1
+    assert sweep_undelivered()["fan_outs"] == 0
+    assert queued_ids(broker, "webhooks") == [str(alert.pk)]
+    broker.delete("webhooks")
+
+    create_webhook_deliveries([str(alert.pk)])  # the webhooks worker: a post task per delivery
 
     deliveries = sorted(WebhookDelivery.objects.values_list("pk", flat=True))
-    assert len(deliveries) == 3
-    assert queued_ids(broker, "webhooks") == deliveries  # one message hands all three over
-    assert sweep_undelivered()["webhook_deliveries"] == 0
-
+    assert len(deliveries) == 3 and sorted(queued_ids(broker, "webhooks")) == deliveries
+    assert sweep_undelivered() == {"notifications": 0, "fan_outs": 0, "webhook_deliveries": 0}
     broker.delete("webhooks")  # lost
     time.sleep(1.2)
     assert sweep_undelivered()["webhook_deliveries"] == 3
     assert sweep_undelivered()["webhook_deliveries"] == 0
-    assert sorted(queued_ids(broker, "webhooks")) == deliveries
-    assert broker.llen("air_defense") == 0
+    assert sorted(queued_ids(broker, "webhooks")) == deliveries  # in one queue_webhook_posts message
+    assert broker.llen("webhooks") == 1 and broker.llen("air_defense") == 0

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from airspace.models import WebhookDelivery
 from airspace.notifications import subscribe_webhook
-from airspace.tasks import deliver_notifications, queue_webhook_posts
+from airspace.tasks import create_webhook_deliveries, deliver_notifications
 from permits import services
 from permits.models import State
 from permits.tasks import activate_due_permits
@@ -55,7 +55,7 @@ def test_an_approval_is_queued_once_on_the_air_defense_queue(broker, make_permit
     assert queued_tasks(broker, "default") == queued_tasks(broker, "webhooks") == []
 
 
-def test_webhook_posts_go_to_the_webhooks_queue(broker, make_permit, senior_officer, air_defense_user):
+def test_webhooks_are_made_and_posted_from_the_webhooks_queue(broker, make_permit, senior_officer, air_defense_user):
     for n in range(3):
         subscribe_webhook(name=f"C2 {n}", url=f"http://127.0.0.1:{18420 + n}/hook", user=air_defense_user)
     permit = make_permit(state=State.UNDER_REVIEW)
@@ -65,14 +65,15 @@ def test_webhook_posts_go_to_the_webhooks_queue(broker, make_permit, senior_offi
 
     deliver_notifications(notification_ids)  # what the air_defense worker does
 
-    deliveries = sorted(WebhookDelivery.objects.values_list("pk", flat=True))
-    assert [task["task"] for task in queued_tasks(broker, "webhooks")] == ["airspace.tasks.queue_webhook_posts"]
-    assert queued_args(broker, "webhooks") == [[deliveries]]
+    assert [task["task"] for task in queued_tasks(broker, "webhooks")] == ["airspace.tasks.create_webhook_deliveries"]
+    assert queued_args(broker, "webhooks") == [[notification_ids]]
     assert queued_tasks(broker, "air_defense") == []
     broker.delete(*QUEUES)
 
-    queue_webhook_posts(deliveries)  # what the webhooks worker does with it
+    create_webhook_deliveries(notification_ids)  # what the webhooks worker does with it
 
+    deliveries = sorted(WebhookDelivery.objects.values_list("pk", flat=True))
+    assert len(deliveries) == 3
     assert [task["task"] for task in queued_tasks(broker, "webhooks")] == ["airspace.tasks.deliver_webhook"] * 3
     assert sorted(args[0] for args in queued_args(broker, "webhooks")) == deliveries
     assert queued_tasks(broker, "air_defense") == []
