@@ -52,8 +52,10 @@ run: demo-data
 		exec $(BIN)/honcho -f Procfile.embedded start; \
 	fi
 
+# Style, and the dependency rules of docs/ARCHITECTURE.md (import contracts in pyproject.toml).
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff format .
@@ -63,7 +65,7 @@ test: install-dev browser lint
 
 # The screenshots in docs/screenshots/, taken by the browser tests.
 screenshots: install-dev browser
-	UPDATE_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest tests/test_browser.py
+	UPDATE_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest tests/end_to_end/test_browser.py
 
 bench: install-dev
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)

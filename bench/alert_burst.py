@@ -45,11 +45,11 @@ def setup_django():
 def seed(subscription_count, receiver_url):
     """A sensor and an air defense account, and the webhook subscriptions (ORM: no URL checks)."""
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
-    from airspace.models import RestrictedZone, WebhookSubscription
-    from airspace.notifications import subscribe_webhook
-    from airspace.services import add_user_with_role
+    from airspace.accounts.services import add_user_with_role, get_api_token
+    from airspace.air_defense.models import WebhookSubscription
+    from airspace.air_defense.services import subscribe_webhook
+    from airspace.zones.models import RestrictedZone
 
     if not RestrictedZone.objects.filter(name="Baghdad Green Zone", active=True).exists():
         sys.exit("The demo's Baghdad Green Zone is missing: `make run` loads it (seed_demo).")
@@ -58,7 +58,7 @@ def seed(subscription_count, receiver_url):
     WebhookSubscription.objects.filter(name__startswith=SUBSCRIPTION_PREFIX).delete()
     for n in range(subscription_count):
         subscribe_webhook(name=f"{SUBSCRIPTION_PREFIX}{n}", url=f"{receiver_url}/c2-{n}", user=watcher)
-    tokens = Token.objects.get_or_create(user=sensor)[0].key, Token.objects.get_or_create(user=watcher)[0].key
+    tokens = get_api_token(user=sensor).key, get_api_token(user=watcher).key
     connection.close()
     return tokens
 
@@ -70,7 +70,7 @@ def backlog():
     from django.core.exceptions import FieldDoesNotExist
     from django.db import connection
 
-    from airspace.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
+    from airspace.air_defense.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
 
     alerts = AirDefenseNotification.objects.filter(delivered_at=None).count()
     posts = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).count()

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from airspace import roles
-from airspace.models import Aircraft, Operator, RestrictedZone
+from airspace.registry.models import Aircraft, Operator
+from airspace.zones.models import RestrictedZone
 
 
 class State(models.TextChoices):
@@ -158,7 +159,7 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         return area_from_stored(self.area, self.radius_m, self.boundary)
 
     def _touching(self, kind):
-        from airspace.selectors import zones_touching
+        from airspace.zones.selectors import zones_touching
 
         return zones_touching(self.boundary, self.min_altitude_m, self.max_altitude_m, kind=kind)
 

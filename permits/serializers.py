@@ -3,8 +3,8 @@
 from rest_framework import serializers
 
 from airspace import roles
-from airspace.models import Aircraft
-from airspace.serializers import AwareDateTimeField, VolumeSerializerMixin
+from airspace.registry.models import Aircraft
+from airspace.web.fields import AwareDateTimeField, VolumeSerializerMixin
 
 from .models import FlightPermit, PermitTransitionLog, window_problems
 from .services import available_transitions

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from airspace import roles
-from airspace.models import AirDefenseNotification
-from airspace.notifications import notify_permit_change
+from airspace.air_defense.models import AirDefenseNotification
+from airspace.air_defense.notifications import notify_permit_change
 
 from .models import (
     EDITABLE_STATES,

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
 from airspace import roles
-from airspace.models import Aircraft
-from airspace.page_forms import validate_form
-from airspace.selectors import zones_on_map
+from airspace.registry.models import Aircraft
+from airspace.web.page_forms import validate_form
+from airspace.zones.selectors import zones_on_map
 
 from . import services
 from .models import EDITABLE_STATES, Purpose, State, is_owner, may_decide, window_not_ended

@@ -12,11 +12,12 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from airspace import roles
+from airspace.accounts.services import add_user_with_role, get_api_token
 from airspace.geometry import parse_area
-from airspace.models import Aircraft, RestrictedZone
-from airspace.services import add_user_with_role
+from airspace.registry.models import Aircraft
+from airspace.zones.models import RestrictedZone
 
-pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery", "tests.fixtures_browser"]
+pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery", "tests.fixtures_browser", "tests.fixtures_pages"]
 
 _numbers = itertools.count(1)
 PASSWORD = "correct-horse-battery"
@@ -39,7 +40,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _cache_of_its_own(settings):
-    # Failed sign-ins are counted in the cache (Redis under `make test`): each test starts with none.
+    # Sign-in attempts per address are counted in the cache (Redis under `make test`): each test starts with none.
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(uuid.uuid4())}
     }
@@ -87,14 +88,16 @@ def sensor_user(make_user):
 
 @pytest.fixture
 def client_for():
-    """An API client authenticated with the user's token, as machines and scripts call the API."""
+    """An API client authenticated with a token of the user's, as machines and scripts call the API
+    (one token per user and test, so that a test can revoke it)."""
+    tokens = {}
 
     def make(user):
-        from rest_framework.authtoken.models import Token
-
         client = APIClient()
         if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+            if user.pk not in tokens:
+                tokens[user.pk] = get_api_token(user=user).key
+            client.credentials(HTTP_AUTHORIZATION=f"Token {tokens[user.pk]}")
         return client
 
     return make

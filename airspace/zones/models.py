@@ -1,0 +1,37 @@
+"""Restricted and prohibited zones: areas with an altitude band where flights are limited or forbidden."""
+
+from django.conf import settings
+from django.db import models
+
+
+class RestrictedZone(models.Model):
+    class Kind(models.TextChoices):
+        PROHIBITED = "prohibited", "Prohibited"
+        RESTRICTED = "restricted", "Restricted"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.TextField(blank=True)
+    # `area` is the normalized geometry as submitted (Polygon, or Point with radius_m);
+    # `boundary` is its polygon footprint, which every spatial check uses.
+    area = models.JSONField()
+    radius_m = models.FloatField(null=True, blank=True)
+    boundary = models.JSONField()
+    min_altitude_m = models.FloatField(default=0)
+    max_altitude_m = models.FloatField()
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.kind})"
+
+    @property
+    def parsed_area(self):
+        from airspace.geometry import area_from_stored
+
+        return area_from_stored(self.area, self.radius_m)

@@ -1,0 +1,82 @@
+"""The demo that `make run` starts with no environment (DESIGN.md, "Embedded default") is a product
+mode of its own: no Redis and no worker process. Everything else in the suite runs on the real
+PostgreSQL, Redis and Celery worker; this one test starts that demo configuration in a child
+process, on a throw-away SQLite file, and checks it works end to end: migrate, the demo data, a
+sensor batch classified and stored, and its alert delivered with no worker running."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from tests.fixtures_celery import ROOT
+
+
+def run_embedded(code, tmp_path):
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'embedded.sqlite3'}"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_embedded_demo_classifies_reports_and_delivers_in_process(tmp_path):
+    outcome = run_embedded(
+        """
+        import json
+        import django
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+        from django.utils import timezone
+        from rest_framework.test import APIClient
+
+        from airspace.accounts.services import get_api_token
+        from airspace.models import AirDefenseNotification, Aircraft, PositionReport, Sensor, Track
+        from permits.models import FlightPermit
+
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", verbosity=0)
+        assert settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+        sensor = Sensor.objects.get(user__username="radar1")
+        client = APIClient(HTTP_HOST="127.0.0.1")
+        client.credentials(HTTP_AUTHORIZATION="Token " + get_api_token(user=sensor.user).key)
+        registered = Aircraft.objects.filter(status="registered").first()
+        now = timezone.now().isoformat()
+        batch = {"reports": [
+            {"sensor_track_id": "e-1", "observed_at": now, "lat": 33.30, "lon": 44.50, "altitude_m": 80},
+            {"sensor_track_id": "e-2", "observed_at": now, "lat": 33.30, "lon": 44.50, "altitude_m": 80,
+             "remote_id": registered.remote_id},
+        ]}
+        first = client.post("/api/v1/tracks/reports/", batch, format="json")
+        again = client.post("/api/v1/tracks/reports/", batch, format="json")
+        hostile = AirDefenseNotification.objects.filter(kind="track.hostile")
+        print(json.dumps({
+            "status": [first.status_code, again.status_code],
+            "classifications": [r["classification"] for r in first.json()["results"]],
+            "tracks": Track.objects.count(),
+            "reports": PositionReport.objects.count(),
+            "hostile": hostile.count(),
+            "undelivered": hostile.filter(delivered_at=None).count(),
+            "demo_permits": FlightPermit.objects.count(),
+        }))
+        """,
+        tmp_path,
+    )
+    assert outcome["status"] == [200, 200]
+    assert outcome["classifications"][0] == "unregistered"
+    assert outcome["classifications"][1] in ("unauthorized", "nonconforming")
+    assert (outcome["tracks"], outcome["reports"]) == (2, 4)
+    # No worker runs, yet the alert is delivered by the time the request returns.
+    assert outcome["hostile"] >= 1 and outcome["undelivered"] == 0
+    assert outcome["demo_permits"] > 0
