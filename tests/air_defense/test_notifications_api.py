@@ -313,6 +313,33 @@ def test_a_webhook_may_not_be_moved_to_the_broker(air_defense):
     assert WebhookSubscription.objects.get().url == "http://127.0.0.1:18499/hook"
 
 
+ADMIN_SUBSCRIPTIONS = "/admin/airspace/webhooksubscription/"
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_a_new_secret_once_and_never_again(admin_client):
+    added = admin_client.post(
+        f"{ADMIN_SUBSCRIPTIONS}add/",
+        {"name": "C2 admin", "url": "http://127.0.0.1:18499/hook", "active": "on"},
+        follow=True,
+    )
+
+    subscription = WebhookSubscription.objects.get()
+    assert subscription.secret.startswith("whsec_") and webhooks.secret_problem(subscription.secret) is None
+    assert subscription.secret in added.content.decode()  # the message after adding
+    for page in (ADMIN_SUBSCRIPTIONS, f"{ADMIN_SUBSCRIPTIONS}{subscription.pk}/change/"):
+        shown = admin_client.get(page)
+        assert shown.status_code == 200 and subscription.secret not in shown.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_admin_checks_the_destination_too(admin_client):
+    refused = admin_client.post(f"{ADMIN_SUBSCRIPTIONS}add/", {"name": "C2", "url": "http://10.9.9.9/hook"})
+
+    assert refused.status_code == 200 and "not in WEBHOOK_ALLOWED_DESTINATIONS" in refused.content.decode()
+    assert not WebhookSubscription.objects.exists()
+
+
 def test_a_webhook_may_not_point_at_the_broker_host(settings):
     # On a private network like the C2 receivers, as in docker-compose.yml; the database host likewise.
     settings.REDIS_URL = "redis://10.0.0.8:6379/0"
