@@ -110,22 +110,27 @@ def receiver_process(port, posts, ready):
 
 
 def stream_reader(url, token, arrivals, ready, stop):
-    """Record the arrival time of each track.hostile event, keyed by the report's sensor track id."""
+    """Record the arrival time of each track.hostile event, keyed by the report's sensor track id.
+    Reads whatever the socket has (read1), not a byte at a time: a burst is ~1 MB of events, and
+    parsing it byte by byte in Python took seconds, which the next alert's latency then counted."""
     headers = {"Authorization": f"Token {token}", "Accept": "text/event-stream"}
     with requests.get(f"{url}/api/v1/air-defense/stream/", headers=headers, stream=True, timeout=(5, 60)) as response:
         response.raise_for_status()
-        event = None
-        for line in response.iter_lines(chunk_size=1, decode_unicode=True):
-            now = time.time()
-            if line.startswith(": connected"):
-                ready.set()
-            elif line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: ") and event == "track.hostile":
-                track_id = json.loads(line[6:])["payload"]["track"]["sensor_track_id"]
-                arrivals.setdefault(track_id, now)
-            if stop.is_set():
+        event, pending = None, b""
+        while not stop.is_set():
+            data = response.raw.read1(1 << 16)
+            if not data:
                 return
+            now = time.time()
+            *lines, pending = (pending + data).split(b"\n")
+            for line in (raw.decode().rstrip("\r") for raw in lines):
+                if line.startswith(": connected"):
+                    ready.set()
+                elif line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event == "track.hostile":
+                    track_id = json.loads(line[6:])["payload"]["track"]["sensor_track_id"]
+                    arrivals.setdefault(track_id, now)
 
 
 def report(track_id, position, altitude_m=120.0):
@@ -197,6 +202,7 @@ def main():
             f"{args.url}/api/v1/tracks/reports/", json={"reports": [report(lone_id, GREEN_ZONE)]}, timeout=60
         )
         answer.raise_for_status()
+        lone_answered = time.time()
         [result] = answer.json()["results"]
         assert result["classification"] == "unregistered" and result["zone"] == "Baghdad Green Zone", result
         deadline = time.time() + args.timeout
@@ -205,7 +211,10 @@ def main():
         if lone_id in arrivals:
             latency_ms = (arrivals[lone_id] - lone_started) * 1000
             latencies_ms.append(latency_ms)
-            lone = f"Green Zone alert {latency_ms:,.0f} ms after its POST"
+            lone = (
+                f"Green Zone alert {latency_ms:,.0f} ms after its POST "
+                f"(which was answered in {(lone_answered - lone_started) * 1000:,.0f} ms)"
+            )
         else:
             missing += 1
             lone = f"Green Zone alert MISSING after {args.timeout:.0f} s"
