@@ -222,7 +222,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"NotificationKindEnum": "airspace.air_defense.models.AirDefenseNotification.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationKindEnum": "airspace.air_defense.models.AirDefenseNotification.Kind",
+        "RestrictedZoneKindEnum": "airspace.zones.models.RestrictedZone.Kind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -331,6 +334,8 @@ WEBHOOK_BACKOFF_MAX_S = env_float("WEBHOOK_BACKOFF_MAX_S", 3600)
 # --- Domain settings ------------------------------------------------------------------------
 PERMIT_MAX_DURATION = timedelta(hours=env_float("PERMIT_MAX_DURATION_HOURS", 24))
 PERMIT_START_GRACE = timedelta(minutes=env_float("PERMIT_START_GRACE_MINUTES", 5))
+# How far ahead a window may start (ASTM F3548's operational intent planning horizon is 30 days).
+PERMIT_PLANNING_HORIZON = timedelta(days=env_float("PERMIT_PLANNING_HORIZON_DAYS", 30))
 PERMIT_MAX_ALTITUDE_M = env_float("PERMIT_MAX_ALTITUDE_M", 1500)
 TRACK_TOLERANCE_M = env_float("TRACK_TOLERANCE_M", 25)
 TRACK_ALTITUDE_TOLERANCE_M = env_float("TRACK_ALTITUDE_TOLERANCE_M", 10)

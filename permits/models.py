@@ -102,8 +102,16 @@ def window_problems(starts_at, ends_at, *, now=None):
     problems = {}
     if starts_at < now - settings.PERMIT_START_GRACE:
         problems["starts_at"] = "The window must start in the future."
+    elif starts_at > now + settings.PERMIT_PLANNING_HORIZON:
+        # ASTM F3548's 30-day planning horizon: the zones, the registry and the staff on duty that
+        # far ahead are not known, and a permit for the year 9999 is a typo, not a plan.
+        days = settings.PERMIT_PLANNING_HORIZON.total_seconds() / 86400
+        problems["starts_at"] = f"The window may start at most {days:g} days from now (the planning horizon)."
     if ends_at <= starts_at:
         problems["ends_at"] = "The window must end after it starts."
+    elif ends_at <= now:
+        # The start's grace would otherwise let a window that ended seconds ago through.
+        problems["ends_at"] = "The window has already ended."
     elif ends_at - starts_at > settings.PERMIT_MAX_DURATION:
         hours = settings.PERMIT_MAX_DURATION.total_seconds() / 3600
         problems["ends_at"] = f"The window may last at most {hours:g} hours."

@@ -51,7 +51,8 @@ class TrackFilter(django_filters.FilterSet):
 
     class Meta:
         model = Track
-        fields = ["classification", "active", "bbox"]
+        # remote_id matches any spelling: the model field normalizes the looked-up value.
+        fields = ["classification", "active", "bbox", "remote_id"]
 
     def filter_active(self, queryset, name, value):
         if value == "true":

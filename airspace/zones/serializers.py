@@ -31,3 +31,24 @@ class RestrictedZoneSerializer(VolumeSerializerMixin, serializers.ModelSerialize
     @transaction.atomic
     def save(self, **kwargs):
         return super().save(**kwargs)
+
+
+class ZoneChangeSerializer(RestrictedZoneSerializer):
+    """The answer to drawing or changing a zone: the zone, and what it did to the flights already
+    approved (permits/services.py: apply_zone_to_permits_in_effect)."""
+
+    revoked_permits = serializers.SerializerMethodField(
+        help_text="References of the permits in effect that this prohibited zone covers, revoked at once."
+    )
+    permits_to_review = serializers.SerializerMethodField(
+        help_text="References of the permits in effect that this restricted zone covers, left in effect to review."
+    )
+
+    class Meta(RestrictedZoneSerializer.Meta):
+        fields = [*RestrictedZoneSerializer.Meta.fields, "revoked_permits", "permits_to_review"]
+
+    def get_revoked_permits(self, zone) -> list[str]:
+        return [permit.reference for permit in getattr(zone, "revoked_permits", [])]
+
+    def get_permits_to_review(self, zone) -> list[str]:
+        return [permit.reference for permit in getattr(zone, "permits_to_review", [])]
