@@ -26,7 +26,7 @@ def delivered_ones_were_fanned_out(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('airspace', '0007_drop_plaintext_api_tokens'),
+        ('airspace', '0008_identifiers_normalized'),
     ]
 
     operations = [
