@@ -27,6 +27,11 @@ def env_float(name, default):
     return float(os.environ.get(name, default))
 
 
+def env_list(name, default=""):
+    """A comma-separated variable as a list of its non-empty, stripped items."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = env_bool("DEBUG", False)
 # Only the embedded demo may run without a secret: the web process refuses it on PostgreSQL
 # (config/deployment.py).
@@ -280,8 +285,19 @@ CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_TASK_QUEUES = (
     Queue("default", Exchange("default", type="direct"), routing_key="default"),
     Queue("air_defense", Exchange("air_defense", type="direct"), routing_key="air_defense"),
+    Queue("webhooks", Exchange("webhooks", type="direct"), routing_key="webhooks"),
 )
-CELERY_TASK_ROUTES = {"airspace.air_defense.tasks.deliver_*": {"queue": "air_defense"}}
+# Alerts to the stream and webhook posts on queues of their own, served by their own workers
+# (Procfile, docker-compose.yml): a burst of alerts fans out to tens of thousands of webhook posts,
+# and a slow or dead C2 receiver holds a worker for WEBHOOK_TIMEOUT_S each; neither may delay the next
+# alert to the stream.
+CELERY_TASK_ROUTES = {
+    "airspace.air_defense.tasks.deliver_notification": {"queue": "air_defense"},
+    "airspace.air_defense.tasks.deliver_notifications": {"queue": "air_defense"},
+    "airspace.air_defense.tasks.create_webhook_deliveries": {"queue": "webhooks"},
+    "airspace.air_defense.tasks.queue_webhook_posts": {"queue": "webhooks"},
+    "airspace.air_defense.tasks.deliver_webhook": {"queue": "webhooks"},
+}
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.
 NOTIFICATION_SWEEP_INTERVAL_S = env_float("NOTIFICATION_SWEEP_INTERVAL_S", 10)
@@ -300,9 +316,23 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Air defense delivery (docs/NOTIFICATIONS.md) -------------------------------------------
-# A notification (or webhook delivery) still undelivered this long after it was due is sent again
-# by the sweep; longer than a normal delivery takes, so the sweep rarely duplicates one in flight.
-NOTIFICATION_REDELIVER_AFTER_S = env_float("NOTIFICATION_REDELIVER_AFTER_S", 15)
+# Queuing a delivery leases the row for this long: the sweep queues it again only once the lease has
+# run out and it is still undelivered (the queued task was lost: a worker killed, Redis restarted).
+# Long enough for a burst's backlog to drain, so the sweep does not duplicate what is still waiting;
+# short enough that a lost alert still reaches air defense within a minute.
+NOTIFICATION_REDELIVER_AFTER_S = env_float("NOTIFICATION_REDELIVER_AFTER_S", 30)
+# The same for webhooks (creating a notification's deliveries, a queued post). Longer: after a burst
+# the webhooks queue holds tens of thousands of posts (1,000 alerts x 40 subscriptions), which take
+# minutes to drain, and a lease that runs out first queues them all again. A post in flight when its
+# worker dies is not held by this lease but by WEBHOOK_TIMEOUT_S plus a margin.
+WEBHOOK_REDELIVER_AFTER_S = env_float("WEBHOOK_REDELIVER_AFTER_S", 600)
+# Where webhooks may go: comma-separated host names and IP addresses or CIDR ranges. Empty: no
+# webhooks at all. Checked when subscribing and again on the resolved address at every delivery
+# (airspace/webhooks.py); this host, the database's and the broker's need an exact address entry.
+WEBHOOK_ALLOWED_DESTINATIONS = env_list("WEBHOOK_ALLOWED_DESTINATIONS")
+# CA certificates that https webhook receivers' certificates must chain to (a closed network's own
+# CA); empty: the public CAs of certifi, as requests uses.
+WEBHOOK_CA_BUNDLE = os.environ.get("WEBHOOK_CA_BUNDLE", "")
 AIR_DEFENSE_STREAM_CHANNEL = os.environ.get("AIR_DEFENSE_STREAM_CHANNEL", "airspace:air-defense:notifications")
 AIR_DEFENSE_STREAM_HEARTBEAT_S = env_float("AIR_DEFENSE_STREAM_HEARTBEAT_S", 15)
 WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 5)
