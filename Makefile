@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/airspace
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 export PORT
 
-.PHONY: run test install install-dev browser lint format migrate demo-data bench bench-streams screenshots clean
+.PHONY: run test install install-dev browser lint format migrate demo-data bench bench-streams fuzz screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,10 @@ run: demo-data
 		exec $(BIN)/honcho -f Procfile.embedded start; \
 	fi
 
+# Style, and the dependency rules of docs/ARCHITECTURE.md (import contracts in pyproject.toml).
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff format .
@@ -63,7 +65,7 @@ test: install-dev browser lint
 
 # The screenshots in docs/screenshots/, taken by the browser tests.
 screenshots: install-dev browser
-	UPDATE_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest tests/test_browser.py
+	UPDATE_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest tests/end_to_end/test_browser.py
 
 bench: install-dev
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
@@ -71,6 +73,12 @@ bench: install-dev
 # 1,000 open live streams while sensors post and the API is read (docs/PERFORMANCE.md).
 bench-streams: install-dev
 	$(BIN)/python bench/streams.py $(BENCH_ARGS)
+
+# Schemathesis against /api/schema/ as every role, on gunicorn at 127.0.0.1 with its own database
+# (FUZZ_DATABASE_URL, recreated); bounded by FUZZ_ARGS (--max-examples per operation, --max-time per role).
+FUZZ_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/airspace_fuzz
+fuzz: install-dev
+	FUZZ_DATABASE_URL=$(FUZZ_DATABASE_URL) $(BIN)/python fuzz/run.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .ruff_cache

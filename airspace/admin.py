@@ -1,48 +1,6 @@
-from django.contrib import admin
+"""The admin of every domain (Django discovers `airspace.admin` only)."""
 
-from .models import (
-    Aircraft,
-    AirDefenseNotification,
-    Operator,
-    OperatorMembership,
-    PositionReport,
-    RestrictedZone,
-    Sensor,
-    Track,
-    WebhookDelivery,
-    WebhookSubscription,
-)
-
-
-@admin.register(Operator)
-class OperatorAdmin(admin.ModelAdmin):
-    list_display = ["name", "contact_email", "verified_at"]
-    search_fields = ["name"]
-
-
-@admin.register(Aircraft)
-class AircraftAdmin(admin.ModelAdmin):
-    list_display = ["serial_number", "remote_id", "operator", "manufacturer", "model", "status"]
-    list_filter = ["status", "category"]
-    search_fields = ["serial_number", "remote_id"]
-
-
-@admin.register(RestrictedZone)
-class RestrictedZoneAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "min_altitude_m", "max_altitude_m", "active"]
-    list_filter = ["kind", "active"]
-
-
-@admin.register(Track)
-class TrackAdmin(admin.ModelAdmin):
-    list_display = ["identity", "classification", "last_observed_at"]
-    list_filter = ["classification"]
-
-
-@admin.register(AirDefenseNotification)
-class AirDefenseNotificationAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "severity", "created_at", "delivered_at", "acknowledged_at"]
-    list_filter = ["kind", "severity"]
-
-
-admin.site.register([OperatorMembership, Sensor, PositionReport, WebhookSubscription, WebhookDelivery])
+from .air_defense import admin as air_defense_admin  # noqa: F401
+from .registry import admin as registry_admin  # noqa: F401
+from .surveillance import admin as surveillance_admin  # noqa: F401
+from .zones import admin as zones_admin  # noqa: F401

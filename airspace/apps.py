@@ -7,4 +7,4 @@ class AirspaceConfig(AppConfig):
     verbose_name = "Airspace: registry, zones, tracks, air defense"
 
     def ready(self):
-        from . import classification  # noqa: F401 - connects the signals that count airspace changes
+        from .surveillance import airspace_index  # noqa: F401 - connects the signals that count airspace changes

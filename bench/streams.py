@@ -46,9 +46,9 @@ def seed_listeners(count):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
     from airspace import roles
+    from airspace.accounts.services import get_api_token
 
     User = get_user_model()
     names = [STREAM_USER.format(n) for n in range(count)]
@@ -56,7 +56,7 @@ def seed_listeners(count):
     User.objects.bulk_create([User(username=name, password="!") for name in names if name not in known])
     users = list(User.objects.filter(username__in=names).order_by("username"))
     Group.objects.get(name=roles.ROLE_GROUPS[roles.AIR_DEFENSE]).user_set.add(*users)
-    tokens = [Token.objects.get_or_create(user=user)[0].key for user in users]
+    tokens = [get_api_token(user=user).key for user in users]
     connection.close()
     return tokens
 

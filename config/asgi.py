@@ -11,19 +11,14 @@ One origin and one port for everything, split by path:
   report hot path above all, are synchronous and must run side by side.
 """
 
-import os
-
 from a2wsgi import WSGIMiddleware
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
-from django.core.wsgi import get_wsgi_application
 from django.urls import reverse
 
-from config.deployment import refuse_demo_secret_key
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-threaded = get_wsgi_application()  # sets Django up
-refuse_demo_secret_key()
+# The WSGI application as gunicorn's gthread worker ran it (chunked bodies read; the demo secret key
+# refused on PostgreSQL); importing it sets Django up.
+from config.wsgi import application as threaded
 
 
 class StreamHandler(ASGIHandler):
@@ -31,7 +26,7 @@ class StreamHandler(ASGIHandler):
     own for its synchronous parts (middleware, the DRF view that opens the stream), kept until the
     request ends: one idle thread per open stream. Without that per-request context they share the
     process's one thread-sensitive thread — the stream's database work runs there too
-    (airspace/stream_events.py) — and an open stream holds no thread at all."""
+    (airspace/air_defense/stream_events.py) — and an open stream holds no thread at all."""
 
     async def __call__(self, scope, receive, send):
         await self.handle(scope, receive, send)

@@ -1,4 +1,5 @@
-"""The Celery app. Tasks live in each app's tasks.py; settings come from CELERY_* in settings."""
+"""The Celery app. Tasks live in the tasks.py of the domains listed below; settings come from CELERY_*
+in settings."""
 
 import os
 
@@ -8,4 +9,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("airspace_service")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+app.autodiscover_tasks(["airspace.air_defense", "permits"])

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
 from airspace import roles
-from airspace.models import Aircraft
-from airspace.page_forms import validate_form
-from airspace.selectors import zones_on_map
+from airspace.registry.models import Aircraft
+from airspace.web.page_forms import validate_form
+from airspace.zones.selectors import zones_on_map
 
 from . import services
 from .models import EDITABLE_STATES, Purpose, State, is_owner, may_decide, window_not_ended
@@ -89,7 +89,8 @@ def _local(moment):
 
 @may_see_permits
 def permit_list(request):
-    permits = permits_visible_to(request.user).order_by("-starts_at")
+    # The list shows no map: the geometry (up to MAX_AREA_VERTICES vertices a permit) stays in the database.
+    permits = permits_visible_to(request.user).defer("area", "boundary").order_by("-starts_at")
     state = request.GET.get("state")
     if state:
         permits = permits.filter(state=state)
@@ -236,4 +237,5 @@ def permit_transition(request, pk, transition):
 
 @staff_only
 def review_queue_page(request):
-    return render(request, "permits/review_queue.html", {"permits": review_queue()})
+    permits = review_queue().defer("area", "boundary")  # no map on this page
+    return render(request, "permits/review_queue.html", {"permits": permits})

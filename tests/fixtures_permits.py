@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from airspace.geometry import parse_area
-from airspace.models import Aircraft
+from airspace.registry.models import Aircraft
 from permits import services
 from permits.models import FlightPermit, State
 from tests.conftest import square

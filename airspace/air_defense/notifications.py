@@ -1,0 +1,115 @@
+"""Air defense notifications: written as an outbox row in the caller's transaction, then handed
+to the `air_defense` Celery queue once that transaction commits (delivery: tasks.py beside this,
+guarantees: docs/NOTIFICATIONS.md)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AirDefenseNotification
+from .tasks import enqueue_deliveries
+
+
+def permit_payload(permit):
+    """Everything a C2 system needs about a permit, without calling back."""
+    aircraft = permit.aircraft
+    return {
+        "permit": {
+            "id": permit.pk,
+            "reference": permit.reference,
+            "state": permit.state,
+            "purpose": permit.purpose,
+            "operator": permit.operator.name,
+            "aircraft": {
+                "serial_number": aircraft.serial_number,
+                "remote_id": aircraft.remote_id,
+                "manufacturer": aircraft.manufacturer,
+                "model": aircraft.model,
+            },
+            "area": permit.area,
+            "radius_m": permit.radius_m,
+            "boundary": permit.boundary,
+            "min_altitude_m": permit.min_altitude_m,
+            "max_altitude_m": permit.max_altitude_m,
+            "starts_at": permit.starts_at.isoformat(),
+            "ends_at": permit.ends_at.isoformat(),
+            "decision_reason": permit.decision_reason,
+        }
+    }
+
+
+PERMIT_KIND_SEVERITY = {
+    AirDefenseNotification.Kind.PERMIT_APPROVED: AirDefenseNotification.Severity.INFO,
+    AirDefenseNotification.Kind.PERMIT_ACTIVATED: AirDefenseNotification.Severity.INFO,
+    AirDefenseNotification.Kind.PERMIT_COMPLETED: AirDefenseNotification.Severity.INFO,
+    AirDefenseNotification.Kind.PERMIT_CANCELLED: AirDefenseNotification.Severity.INFO,
+    # A revoked flight may still be airborne: air defense must look at it.
+    AirDefenseNotification.Kind.PERMIT_REVOKED: AirDefenseNotification.Severity.WARNING,
+}
+
+
+def notify_permit_change(permit, kind):
+    """Record that a permit changed in the friendly picture. Call inside the transition's transaction."""
+    return record_notification(
+        kind=kind, severity=PERMIT_KIND_SEVERITY[kind], payload=permit_payload(permit), permit=permit
+    )
+
+
+def record_notification(*, kind, severity, payload, permit=None, track=None):
+    """Write the outbox row now and queue its delivery for after the surrounding transaction commits."""
+    [notification] = record_notifications(
+        [AirDefenseNotification(kind=kind, severity=severity, payload=payload, permit=permit, track=track)]
+    )
+    return notification
+
+
+def record_notifications(notifications):
+    """Several outbox rows in one INSERT (a sensor batch may turn many tracks hostile at once), each
+    queued for delivery after the surrounding transaction commits. They are written leased: the
+    task queued at commit holds them, and the sweep only takes over once the lease has run out."""
+    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATION_REDELIVER_AFTER_S)
+    for notification in notifications:
+        notification.queued_until = lease
+    created = AirDefenseNotification.objects.bulk_create(notifications)
+    ids = [notification.pk for notification in created]
+    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return created
+
+
+def track_payload(*, track, sensor, classification, previous_classification, report, aircraft, permit_reference, zone):
+    """Everything air defense needs about a track that changed: where it was when it changed and
+    who the aircraft belongs to."""
+    return {
+        "track": {
+            "id": track.pk,
+            "identity": track.identity,
+            "classification": classification,
+            "previous_classification": previous_classification or None,
+            "sensor": sensor.name,
+            "sensor_track_id": report["sensor_track_id"],
+            "remote_id": report["remote_id"] or None,
+            "position": {
+                "lat": report["lat"],
+                "lon": report["lon"],
+                "altitude_m": report["altitude_m"],
+                "observed_at": report["observed_at"].isoformat(),
+            },
+            "speed_mps": report["speed_mps"],
+            "heading_deg": report["heading_deg"],
+            "first_seen_at": track.first_seen_at.isoformat(),
+        },
+        "aircraft": (
+            {
+                "serial_number": aircraft.serial_number,
+                "remote_id": aircraft.remote_id,
+                "status": aircraft.status,
+                "operator": aircraft.operator,
+            }
+            if aircraft
+            else None
+        ),
+        "permit": {"reference": permit_reference} if permit_reference else None,
+        "zone": {"name": zone.name, "kind": zone.kind} if zone else None,
+    }
