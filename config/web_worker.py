@@ -4,7 +4,15 @@ gunicorn keeps doing what it did (processes, `--workers`, restarts, the access l
 is uvicorn's own gunicorn worker, kept by uvicorn's maintainers.
 """
 
+import logging
+import os
+import resource
+
+from django.conf import settings
 from uvicorn_worker import UvicornWorker
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+logger = logging.getLogger(__name__)
 
 
 class WebWorker(UvicornWorker):
@@ -20,3 +28,27 @@ class WebWorker(UvicornWorker):
         # the streams (their clients reconnect, with Last-Event-ID, to the next process).
         "timeout_graceful_shutdown": 10,
     }
+
+    def init_process(self):
+        raise_open_files_limit()
+        super().init_process()
+
+
+def raise_open_files_limit():
+    """Each open stream is a socket: take every open file the hard limit allows. The soft limit is
+    often 1,024, fewer than STREAM_MAX_TOTAL streams; past it the process could not accept anyone."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
+    needed = settings.STREAM_MAX_TOTAL + settings.WEB_THREADS + 100
+    if soft < needed:
+        logger.warning(
+            "This web process may open %d files, fewer than STREAM_MAX_TOTAL=%d streams need: raise `ulimit -n`",
+            soft,
+            settings.STREAM_MAX_TOTAL,
+        )
