@@ -30,8 +30,8 @@ class FlightPermitViewSet(
 
     def get_queryset(self):
         if self.action == "queue":
-            return review_queue()
-        return permits_visible_to(self.request.user)
+            return review_queue().prefetch_related("excursions")
+        return permits_visible_to(self.request.user).prefetch_related("excursions")
 
     def create(self, request, *args, **kwargs):
         services.check_may_apply(request.user)  # a 403 before any 400 about the body
