@@ -411,7 +411,16 @@ def check_sensor_health(*, now):
     compare-and-set UPDATE per sensor whose health changes (it fails if the sensor was heard, or
     another beat process moved it, in between: exactly one notification per change)."""
     changed = []
-    watched = Sensor.objects.filter(active=True, health__in=[Health.ONLINE, Health.STALE]).exclude(last_heard_at=None)
+    # Only those silent past the default stale time, or with times of their own: most are reporting.
+    watched = (
+        Sensor.objects.filter(active=True, health__in=[Health.ONLINE, Health.STALE])
+        .exclude(last_heard_at=None)
+        .filter(
+            Q(last_heard_at__lt=now - timedelta(seconds=settings.SENSOR_STALE_S))
+            | Q(stale_after_s__isnull=False)
+            | Q(offline_after_s__isnull=False)
+        )
+    )
     for sensor in watched:
         silent_s = (now - sensor.last_heard_at).total_seconds()
         if silent_s >= sensor.offline_after:
@@ -474,61 +483,51 @@ def follow_swarms(*, now):
         claimed = FollowingRun.objects.select_for_update(skip_locked=True).filter(name=FOLLOWING_RUN).first()
         if claimed is None:
             return "skipped: another process is on it"
-        escalated = PermitExcursion.objects.filter(ended_at=None).exclude(escalated_at=None).values("track_id")
+        # Positions only (tuples, not model objects: thousands of hostile tracks on a bad day); the
+        # tracks of a new swarm are read in full below, for its alert.
         hostile = list(
-            Track.objects.filter(
-                Q(classification__in=HOSTILE_WORDS) | Q(classification=Classification.NONCONFORMING, pk__in=escalated),
-                last_observed_at__gte=window_start,
+            Track.objects.filter(classification__in=HOSTILE_WORDS, last_observed_at__gte=window_start).values_list(
+                "id", "last_lon", "last_lat"
             )
-            .only(
-                "id",
-                "identity",
-                "sensor_track_id",
-                "remote_id",
-                "classification",
-                "last_lat",
-                "last_lon",
-                "last_altitude_m",
-                "last_observed_at",
-            )
-            .order_by("pk")
         )
-        found = find_swarms(
-            [track.last_lon for track in hostile],
-            [track.last_lat for track in hostile],
-            radius_m=settings.SWARM_RADIUS_M,
-            min_size=settings.SWARM_MIN_TRACKS,
-        )
-        by_id = {track.pk: track for track in hostile}
-        members_found = [{hostile[at].pk for at in positions} for positions in found]
+        escalated = PermitExcursion.objects.filter(ended_at=None).exclude(escalated_at=None).values("track_id")
+        hostile += Track.objects.filter(
+            pk__in=escalated, classification=Classification.NONCONFORMING, last_observed_at__gte=window_start
+        ).values_list("id", "last_lon", "last_lat")
+        ids = np.array([row[0] for row in hostile], dtype=np.int64)
+        lon = np.array([row[1] for row in hostile], dtype=float)
+        lat = np.array([row[2] for row in hostile], dtype=float)
+        found = find_swarms(lon, lat, radius_m=settings.SWARM_RADIUS_M, min_size=settings.SWARM_MIN_TRACKS)
         known = {swarm.pk: swarm for swarm in Swarm.objects.filter(ended_at=None)}
-        matched, ended = match_swarms(members_found, {pk: set(swarm.track_ids) for pk, swarm in known.items()})
+        matched, ended = match_swarms(
+            [set(ids[positions].tolist()) for positions in found],
+            {pk: set(swarm.track_ids) for pk, swarm in known.items()},
+        )
 
         new, kept = [], []
-        for swarm_id, members in matched:
-            tracks = [by_id[pk] for pk in sorted(members)]
-            centre_lon, centre_lat, radius = centre_and_radius(
-                [track.last_lon for track in tracks], [track.last_lat for track in tracks]
-            )
+        for (swarm_id, members), positions in zip(matched, found, strict=True):
+            centre_lon, centre_lat, radius = centre_and_radius(lon[positions], lat[positions])
             swarm = known[swarm_id] if swarm_id is not None else Swarm(detected_at=now, largest_size=0)
             swarm.track_ids = sorted(members)
             swarm.size = len(members)
             swarm.largest_size = max(swarm.largest_size, swarm.size)
             swarm.centre_lon, swarm.centre_lat, swarm.radius_m = centre_lon, centre_lat, radius
             swarm.last_seen_at = now
-            (kept if swarm_id is not None else new).append((swarm, tracks))
+            (kept if swarm_id is not None else new).append(swarm)
         if kept:
             Swarm.objects.bulk_update(
-                [swarm for swarm, _ in kept],
-                ["track_ids", "size", "largest_size", "centre_lon", "centre_lat", "radius_m", "last_seen_at"],
+                kept, ["track_ids", "size", "largest_size", "centre_lon", "centre_lat", "radius_m", "last_seen_at"]
             )
         if ended:
             Swarm.objects.filter(pk__in=ended).update(ended_at=now)
-        for swarm, tracks in new:
-            swarm.save()
-            record_notification(
-                kind=Kind.SWARM, severity=Severity.CRITICAL, payload=swarm_payload(swarm=swarm, tracks=tracks)
-            )
+        if new:
+            members = Track.objects.in_bulk([pk for swarm in new for pk in swarm.track_ids])
+            for swarm in new:
+                swarm.save()
+                tracks = [members[pk] for pk in swarm.track_ids]
+                record_notification(
+                    kind=Kind.SWARM, severity=Severity.CRITICAL, payload=swarm_payload(swarm=swarm, tracks=tracks)
+                )
         FollowingRun.objects.filter(name=FOLLOWING_RUN).update(last_run_at=now)
     counts = {"new": len(new), "ongoing": len(kept), "ended": len(ended)}
     return {name: count for name, count in counts.items() if count}
