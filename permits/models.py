@@ -313,7 +313,7 @@ class PermitExcursion(models.Model):
     class Escalation(models.TextChoices):
         GRACE = "grace", "Outside past the grace period"
         DISTANCE = "distance", "Too far from its volume"
-        ZONE = "zone", "Inside a restricted or prohibited zone"
+        ZONE = "zone", "Inside a zone it is not approved for"
 
     permit = models.ForeignKey(FlightPermit, on_delete=models.CASCADE, related_name="excursions")
     track = models.ForeignKey("airspace.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

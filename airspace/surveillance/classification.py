@@ -245,6 +245,19 @@ def excursions(batch, index: AirspaceIndex, outcome: BatchClassification, *, tim
     return Excursions(metres, outside_window)
 
 
+def permit_enters_zone(index: AirspaceIndex, permit_at: int, zone_at: int) -> bool:
+    """Whether a permit's own volume enters a zone, which its approval then covered (a restricted
+    zone takes a senior officer's approval; no permit enters a prohibited one): a flight straying
+    out of its volume but inside that zone is not in a zone it was not approved for."""
+    if index.zone_prohibited[zone_at]:
+        return False
+    return bool(
+        index.permit_min_alt[permit_at] <= index.zone_max_alt[zone_at]
+        and index.zone_min_alt[zone_at] <= index.permit_max_alt[permit_at]
+        and shapely.intersects(index.permit_areas[permit_at], index.zone_areas[zone_at])
+    )
+
+
 def zones_near(index: AirspaceIndex, lon, lat, *, margin_m: float) -> tuple[np.ndarray, np.ndarray]:
     """For each point, the nearest active zone within `margin_m` (index into index.zones, or NOTHING)
     and its distance in metres (0 inside; NaN when none). Ignores altitude: a drone can climb."""

@@ -7,8 +7,9 @@
 - **Persistent nonconformance.** A flight outside its volume or window is warned about at once
   (tracks.py, its class changed). It is escalated to hostile — a critical `track.hostile`, once per
   excursion — when it is still outside after NONCONFORMING_GRACE_S, when it strays farther than
-  NONCONFORMING_MAX_EXCURSION_M, or when it is inside a restricted or prohibited zone. Back inside
-  first: `track.conforming_again`. Each excursion is kept on the permit (permits.PermitExcursion).
+  NONCONFORMING_MAX_EXCURSION_M, or when it is inside a zone its permit's volume does not enter (a
+  zone it was not approved for). Back inside first: `track.conforming_again`. Each excursion is
+  kept on the permit (permits.PermitExcursion).
 - **Sensor health.** A sensor that posts nothing, reports or heartbeats, for its stale and offline
   times is `stale`, then `offline` (`sensor.stale`, `sensor.offline`: critical where its coverage
   overlaps a prohibited zone), and `sensor.online` when heard again.

@@ -25,6 +25,7 @@ from .classification import (
     UNREGISTERED,
     classify,
     excursions,
+    permit_enters_zone,
 )
 from .database import server_binding_cursor
 from .following import BatchFollowing
@@ -170,7 +171,10 @@ def ingest_reports(*, sensor, batch):
                     code_is_nonconforming=codes[position] == NONCONFORMING,
                     authorized=codes[position] == AUTHORIZED,
                     permit_id=permit[position].id if permit[position] else None,
-                    in_zone=zone[position] is not None,
+                    # Inside a zone its permit does not enter: not approved for it.
+                    in_zone=codes[position] == NONCONFORMING
+                    and outcome.zone[position] != NOTHING
+                    and not permit_enters_zone(index, outcome.permit[position], outcome.zone[position]),
                     metres=strayed.metres[position],
                     outside_window=bool(strayed.outside_window[position]),
                     observed_at=observed_at[position],

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('farthest_m', models.FloatField(default=0)),
                 ('outside_window', models.BooleanField(default=False)),
                 ('escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('escalation_reason', models.CharField(blank=True, choices=[('grace', 'Outside past the grace period'), ('distance', 'Too far from its volume'), ('zone', 'Inside a restricted or prohibited zone')], max_length=20)),
+                ('escalation_reason', models.CharField(blank=True, choices=[('grace', 'Outside past the grace period'), ('distance', 'Too far from its volume'), ('zone', 'Inside a zone it is not approved for')], max_length=20)),
                 ('permit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='excursions', to='permits.flightpermit')),
                 ('track', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='airspace.track')),
             ],

@@ -231,6 +231,20 @@ def test_a_drone_inside_a_zone_it_is_not_approved_for_is_escalated_at_once(fly, 
     assert escalated.payload["zone"] == {"name": zone.name, "kind": "restricted"}
 
 
+def test_outside_its_volume_but_inside_the_restricted_zone_it_was_approved_for_is_not_escalated_at_once(
+    make_permit, sensor_api, make_zone
+):
+    # The zone covers the permit's square and 0.003° (~280 m) east of it: a senior officer approved it.
+    make_zone(kind="restricted", area=square(CENTRE_LON + 0.002, CENTRE_LAT, 0.006))
+    permit = make_permit(state=State.ACTIVE)
+    at = timezone.now()
+    outcome = sensor_api(report("drone", remote_id=permit.aircraft.remote_id, lon=east_of_edge(100), at=at))
+    assert outcome[0]["classification"] == "nonconforming"
+    assert outcome[0]["zone"] is not None
+    assert not escalations()
+    assert len(notifications("track.nonconforming")) == 1
+
+
 def test_back_inside_before_the_grace_is_a_note_and_the_excursion_stays_on_the_permit(
     fly, flying_permit, officer, client_for
 ):
@@ -309,3 +323,12 @@ def test_the_tracks_api_shows_an_escalated_flight_as_hostile(fly, air_defense_us
     fly(0, lon=east_of_edge(settings.NONCONFORMING_MAX_EXCURSION_M + 50))
     [track] = client_for(air_defense_user).get(TRACKS).json()["results"]
     assert (track["classification"], track["escalated"], track["hostile"]) == ("nonconforming", True, True)
+
+
+def test_the_permit_page_shows_its_conformance_record(fly, flying_permit, officer, browser_for):
+    fly(40, lon=east_of_edge(60))
+    fly(10)
+    page = browser_for(officer).get(f"/permits/{flying_permit.pk}/").content.decode()
+    assert 'id="conformance"' in page
+    assert "1 excursion outside the volume or window" in page
+    assert "longest 30 s" in page
