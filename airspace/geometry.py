@@ -91,7 +91,7 @@ def _check_not_across_antimeridian(positions) -> None:
         raise GeometryError("Areas crossing the antimeridian (180° longitude) are not supported.")
 
 
-def _parse_polygon(coordinates) -> Polygon:
+def _parse_polygon(coordinates, max_vertices=None) -> Polygon:
     if not isinstance(coordinates, list) or not coordinates:
         raise GeometryError("A Polygon's coordinates must be a list of rings.")
     if len(coordinates) > 1:
@@ -101,6 +101,12 @@ def _parse_polygon(coordinates) -> Polygon:
         raise GeometryError("A Polygon ring must be a list of [longitude, latitude] positions.")
     if len(ring) < 4:
         raise GeometryError("A Polygon ring needs at least 4 positions (a triangle, closed).")
+    # Counted before anything else is done with them: every vertex costs in every list, map and
+    # spatial check of the polygon from now on (95k-vertex polygons made the review queue take 11 s).
+    if max_vertices is not None and len(ring) - 1 > max_vertices:
+        raise GeometryError(
+            f"The area has {len(ring) - 1:,} vertices; at most {max_vertices:,} are accepted. Draw it with fewer."
+        )
     positions = [_position(p, f"Position {i}") for i, p in enumerate(ring)]
     if positions[0] != positions[-1]:
         raise GeometryError("The ring is not closed: its last position must repeat the first.")
@@ -117,12 +123,12 @@ def _parse_polygon(coordinates) -> Polygon:
 
 def _parse_radius(radius_m) -> float:
     if radius_m is None:
-        raise GeometryError("A Point area needs radius_m, the circle's radius in metres.", field="radius_m")
+        raise GeometryError("A circle needs its radius in metres.", field="radius_m")
     if not _is_number(radius_m) or not _is_finite(radius_m):
-        raise GeometryError("radius_m must be a number of metres.", field="radius_m")
+        raise GeometryError("The circle's radius must be a number of metres.", field="radius_m")
     if not MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M:
         raise GeometryError(
-            f"radius_m must be between {MIN_RADIUS_M:.0f} and {MAX_RADIUS_M:.0f} metres, got {radius_m}.",
+            f"The circle's radius must be between {MIN_RADIUS_M:,.0f} and {MAX_RADIUS_M:,.0f} m, not {radius_m:,g} m.",
             field="radius_m",
         )
     return float(radius_m)
@@ -138,16 +144,19 @@ def circle_polygon(lon: float, lat: float, radius_m: float, vertices: int = CIRC
     return Polygon(ring)
 
 
-def parse_area(area, radius_m=None) -> Area:
-    """Validate and normalize a GeoJSON Polygon, or a Point with radius_m (a circle)."""
+def parse_area(area, radius_m=None, *, max_vertices=None) -> Area:
+    """Validate and normalize a GeoJSON Polygon (of at most `max_vertices` vertices when given), or a
+    Point with radius_m (a circle)."""
     if not isinstance(area, dict):
-        raise GeometryError("The area must be a GeoJSON object: a Polygon, or a Point with radius_m.")
+        raise GeometryError("The area must be a GeoJSON object: a Polygon, or a Point with a radius (a circle).")
     kind = area.get("type")
     coordinates = area.get("coordinates")
     if kind == "Polygon":
         if radius_m is not None:
-            raise GeometryError("radius_m is only for a Point area (a circle), not a Polygon.", field="radius_m")
-        polygon = _parse_polygon(coordinates)
+            raise GeometryError(
+                "A polygon has no radius: a radius is only for a circle (a Point area).", field="radius_m"
+            )
+        polygon = _parse_polygon(coordinates, max_vertices)
         _check_size(polygon)
         return Area(geojson=_polygon_geojson(polygon), radius_m=None, polygon=polygon)
     if kind == "Point":
@@ -160,7 +169,7 @@ def parse_area(area, radius_m=None) -> Area:
         _check_not_across_antimeridian(polygon.exterior.coords)
         return Area(geojson={"type": "Point", "coordinates": [lon, lat]}, radius_m=radius, polygon=polygon)
     raise GeometryError(
-        f"Unsupported area type {kind!r}: give a GeoJSON Polygon, or a Point with radius_m for a circle."
+        f"Unsupported area type {kind!r}: give a GeoJSON Polygon, or a Point with a radius for a circle."
     )
 
 
@@ -179,20 +188,25 @@ def polygon_from_boundary(boundary: dict) -> Polygon:
     return Polygon(boundary["coordinates"][0])
 
 
+# The words every message uses for the band's two ends: the labels of the forms that ask for them.
+ALTITUDE_WORDS = {"min_altitude_m": "lowest altitude", "max_altitude_m": "highest altitude"}
+
+
 def validate_altitude_band(min_altitude_m, max_altitude_m, *, ceiling_m=None) -> None:
-    """An altitude band in metres above ground: 0 <= min < max (<= ceiling)."""
+    """An altitude band in metres above ground: 0 <= min < max (<= ceiling). The messages speak of
+    the lowest and highest altitude, as the forms do; the API names the field beside them."""
     for name, value in (("min_altitude_m", min_altitude_m), ("max_altitude_m", max_altitude_m)):
         if not _is_number(value) or not _is_finite(value):
-            raise GeometryError(f"{name} must be a number of metres above ground.", field=name)
+            raise GeometryError(f"The {ALTITUDE_WORDS[name]} must be a number of metres above ground.", field=name)
     if min_altitude_m < 0:
-        raise GeometryError("min_altitude_m cannot be below ground (0).", field="min_altitude_m")
+        raise GeometryError("The lowest altitude cannot be below ground (0 m).", field="min_altitude_m")
     if max_altitude_m <= min_altitude_m:
         raise GeometryError(
-            f"max_altitude_m ({max_altitude_m}) must be above min_altitude_m ({min_altitude_m}).",
+            f"The highest altitude ({max_altitude_m:g} m) must be above the lowest altitude ({min_altitude_m:g} m).",
             field="max_altitude_m",
         )
     if ceiling_m is not None and max_altitude_m > ceiling_m:
-        raise GeometryError(f"max_altitude_m may be at most {ceiling_m:g} m.", field="max_altitude_m")
+        raise GeometryError(f"The highest altitude may be at most {ceiling_m:g} m.", field="max_altitude_m")
 
 
 def altitude_bands_overlap(a_min, a_max, b_min, b_max) -> bool:

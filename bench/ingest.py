@@ -39,9 +39,8 @@ def setup_django():
 def seed(permit_count, sensor_count):
     """Permits in effect with their drones, sensor accounts and an air defense account (ORM, fast)."""
     from django.db import connection, transaction
-    from rest_framework.authtoken.models import Token
 
-    from airspace.accounts.services import add_user_with_role
+    from airspace.accounts.services import add_user_with_role, get_api_token
     from airspace.geometry import circle_polygon, parse_area
     from airspace.registry.models import Aircraft, Operator
     from permits.models import FlightPermit, State
@@ -110,9 +109,9 @@ def seed(permit_count, sensor_count):
     tokens = []
     for n in range(sensor_count):
         user, _ = add_user_with_role(username=f"bench-radar-{n}", role="sensor", password="bench-only")
-        tokens.append(Token.objects.get_or_create(user=user)[0].key)
+        tokens.append(get_api_token(user=user).key)
     watcher, _ = add_user_with_role(username="bench-air-defense", role="air_defense", password="bench-only")
-    watcher_token = Token.objects.get_or_create(user=watcher)[0].key
+    watcher_token = get_api_token(user=watcher).key
     connection.close()  # the sensor processes are forked: they must not share this connection
     return drones, tokens, watcher_token
 

@@ -27,6 +27,11 @@ def env_float(name, default):
     return float(os.environ.get(name, default))
 
 
+def env_list(name, default=""):
+    """A comma-separated variable as a list of its non-empty, stripped items."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = env_bool("DEBUG", False)
 # Only the embedded demo may run without a secret: the web process refuses it on PostgreSQL
 # (config/deployment.py).
@@ -44,7 +49,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -61,6 +67,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a sign-in refused for a locked-out username into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes' backend first: it refuses a locked-out username before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -92,8 +106,17 @@ DATABASES = {
 }
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if not USING_POSTGRES:
-    # SQLite: wait for the writer lock instead of failing at once under concurrent requests.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded demo's SQLite has two writer processes, the web process and the clock. Without
+    # this, a transaction that reads before it writes (every transition does) asks for the write
+    # lock midway, and SQLite refuses at once rather than wait when another process holds it (a
+    # 503 "database is locked" to a single user). So: write-ahead logging (readers never block the
+    # writer nor wait for it), every transaction takes the write lock when it begins (BEGIN
+    # IMMEDIATE), and a writer waits up to SQLITE_BUSY_TIMEOUT_S for it.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=env_float("SQLITE_BUSY_TIMEOUT_S", 20),
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -133,15 +156,55 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 
-# Failed sign-ins before a username (from one address) is refused for SIGN_IN_LOCKOUT_S; an address
-# failing for any usernames gets five times as many (airspace/accounts/sign_in.py).
+# How many reverse proxies in front of the web processes append the client's address to
+# X-Forwarded-For: the client is the address the outermost one saw (airspace/accounts/sign_in.py). 0: use the
+# connection's address. Behind the TLS proxy every request comes from the proxy's address, and
+# counting sign-ins by it would lock out or slow down everyone at once.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if BEHIND_TLS_PROXY else 0)
+
+# --- Sign-in lockout (django-axes) and slow-down -------------------------------------------
+# A username that failed SIGN_IN_MAX_FAILURES times (login page, /admin/login/ and the token endpoint
+# together, from any address) is refused for SIGN_IN_LOCKOUT_S, even with the right password.
 SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 10)
 SIGN_IN_LOCKOUT_S = env_int("SIGN_IN_LOCKOUT_S", 900)
+# Per client address, sign-in attempts are slowed down, never locked: past this rate (DRF's
+# "number/period" format) an address waits (429 with Retry-After) and can go on at that pace.
+SIGN_IN_ADDRESS_RATE = os.environ.get("SIGN_IN_ADDRESS_RATE", "30/min")
+AXES_FAILURE_LIMIT = SIGN_IN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=SIGN_IN_LOCKOUT_S)
+# Per username only: behind the proxy addresses are not people, and an address trying many usernames
+# is slowed down by SIGN_IN_ADDRESS_RATE instead.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# django-axes warns when the address is not a lockout parameter, for setups where changing the
+# User-Agent starts a fresh count. Here it does not: a username's failures add up over every address
+# and User-Agent, and the address is slowed down by the throttle instead.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Guesses during a lockout do not extend it: someone guessing cannot keep an officer locked out for
+# longer than SIGN_IN_LOCKOUT_S after the limit was reached.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "airspace.accounts.sign_in.client_address"
+AXES_LOCKOUT_CALLABLE = "airspace.accounts.sign_in.locked_out_page"
+
+# --- API tokens (django-rest-knox) ----------------------------------------------------------
+# Tokens are stored hashed and expire. People (operators, command staff) script for a shift; sensors
+# and air defense C2 systems are machines that run for weeks and fetch a new token before it ends
+# (the token endpoint answers when it expires).
+API_TOKEN_TTL_HOURS = env_float("API_TOKEN_TTL_HOURS", 12)
+MACHINE_API_TOKEN_TTL_DAYS = env_float("MACHINE_API_TOKEN_TTL_DAYS", 30)
+# Each token a user holds is checked on every request they make: past this many, issuing one more
+# revokes their oldest.
+API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 10)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),  # machines get theirs in airspace/accounts/services.py
+    "AUTH_HEADER_PREFIX": "Token",  # the header clients already send: `Authorization: Token <key>`
+    "AUTO_REFRESH": False,
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Also re-run by the live stream at every heartbeat: an expired or revoked token ends it.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -153,6 +216,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "airspace.web.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The same client address as the sign-in checks, for any DRF throttle keyed by address.
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
@@ -166,7 +231,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"NotificationKindEnum": "airspace.air_defense.models.AirDefenseNotification.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationKindEnum": "airspace.air_defense.models.AirDefenseNotification.Kind",
+        "RestrictedZoneKindEnum": "airspace.zones.models.RestrictedZone.Kind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -175,7 +243,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # connection (hung, failing over, partitioned) must fail the command, not hold the request forever.
 REDIS_SOCKET_TIMEOUT_S = env_float("REDIS_SOCKET_TIMEOUT_S", 2)
 REDIS_SOCKET_OPTIONS = {"socket_timeout": REDIS_SOCKET_TIMEOUT_S, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S}
-# Shared by all web processes when Redis is there (the failed sign-in counters), else per process.
+# Shared by all web processes when Redis is there (the sign-in rate per address), else per process.
 CACHES = {
     "default": (
         {
@@ -217,8 +285,19 @@ CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_TASK_QUEUES = (
     Queue("default", Exchange("default", type="direct"), routing_key="default"),
     Queue("air_defense", Exchange("air_defense", type="direct"), routing_key="air_defense"),
+    Queue("webhooks", Exchange("webhooks", type="direct"), routing_key="webhooks"),
 )
-CELERY_TASK_ROUTES = {"airspace.air_defense.tasks.deliver_*": {"queue": "air_defense"}}
+# Alerts to the stream and webhook posts on queues of their own, served by their own workers
+# (Procfile, docker-compose.yml): a burst of alerts fans out to tens of thousands of webhook posts,
+# and a slow or dead C2 receiver holds a worker for WEBHOOK_TIMEOUT_S each; neither may delay the next
+# alert to the stream.
+CELERY_TASK_ROUTES = {
+    "airspace.air_defense.tasks.deliver_notification": {"queue": "air_defense"},
+    "airspace.air_defense.tasks.deliver_notifications": {"queue": "air_defense"},
+    "airspace.air_defense.tasks.create_webhook_deliveries": {"queue": "webhooks"},
+    "airspace.air_defense.tasks.queue_webhook_posts": {"queue": "webhooks"},
+    "airspace.air_defense.tasks.deliver_webhook": {"queue": "webhooks"},
+}
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.
 NOTIFICATION_SWEEP_INTERVAL_S = env_float("NOTIFICATION_SWEEP_INTERVAL_S", 10)
@@ -246,9 +325,23 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Air defense delivery (docs/NOTIFICATIONS.md) -------------------------------------------
-# A notification (or webhook delivery) still undelivered this long after it was due is sent again
-# by the sweep; longer than a normal delivery takes, so the sweep rarely duplicates one in flight.
-NOTIFICATION_REDELIVER_AFTER_S = env_float("NOTIFICATION_REDELIVER_AFTER_S", 15)
+# Queuing a delivery leases the row for this long: the sweep queues it again only once the lease has
+# run out and it is still undelivered (the queued task was lost: a worker killed, Redis restarted).
+# Long enough for a burst's backlog to drain, so the sweep does not duplicate what is still waiting;
+# short enough that a lost alert still reaches air defense within a minute.
+NOTIFICATION_REDELIVER_AFTER_S = env_float("NOTIFICATION_REDELIVER_AFTER_S", 30)
+# The same for webhooks (creating a notification's deliveries, a queued post). Longer: after a burst
+# the webhooks queue holds tens of thousands of posts (1,000 alerts x 40 subscriptions), which take
+# minutes to drain, and a lease that runs out first queues them all again. A post in flight when its
+# worker dies is not held by this lease but by WEBHOOK_TIMEOUT_S plus a margin.
+WEBHOOK_REDELIVER_AFTER_S = env_float("WEBHOOK_REDELIVER_AFTER_S", 600)
+# Where webhooks may go: comma-separated host names and IP addresses or CIDR ranges. Empty: no
+# webhooks at all. Checked when subscribing and again on the resolved address at every delivery
+# (airspace/webhooks.py); this host, the database's and the broker's need an exact address entry.
+WEBHOOK_ALLOWED_DESTINATIONS = env_list("WEBHOOK_ALLOWED_DESTINATIONS")
+# CA certificates that https webhook receivers' certificates must chain to (a closed network's own
+# CA); empty: the public CAs of certifi, as requests uses.
+WEBHOOK_CA_BUNDLE = os.environ.get("WEBHOOK_CA_BUNDLE", "")
 AIR_DEFENSE_STREAM_CHANNEL = os.environ.get("AIR_DEFENSE_STREAM_CHANNEL", "airspace:air-defense:notifications")
 AIR_DEFENSE_STREAM_HEARTBEAT_S = env_float("AIR_DEFENSE_STREAM_HEARTBEAT_S", 15)
 WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 5)
@@ -259,7 +352,12 @@ WEBHOOK_BACKOFF_MAX_S = env_float("WEBHOOK_BACKOFF_MAX_S", 3600)
 # --- Domain settings ------------------------------------------------------------------------
 PERMIT_MAX_DURATION = timedelta(hours=env_float("PERMIT_MAX_DURATION_HOURS", 24))
 PERMIT_START_GRACE = timedelta(minutes=env_float("PERMIT_START_GRACE_MINUTES", 5))
+# How far ahead a window may start (ASTM F3548's operational intent planning horizon is 30 days).
+PERMIT_PLANNING_HORIZON = timedelta(days=env_float("PERMIT_PLANNING_HORIZON_DAYS", 30))
 PERMIT_MAX_ALTITUDE_M = env_float("PERMIT_MAX_ALTITUDE_M", 1500)
+# Most vertices of a drawn or typed polygon (permit volume or zone): each one costs in every list,
+# map and spatial check of it from then on. A circle has 64.
+MAX_AREA_VERTICES = env_int("MAX_AREA_VERTICES", 1000)
 TRACK_TOLERANCE_M = env_float("TRACK_TOLERANCE_M", 25)
 TRACK_ALTITUDE_TOLERANCE_M = env_float("TRACK_ALTITUDE_TOLERANCE_M", 10)
 TRACK_TIME_TOLERANCE_S = env_float("TRACK_TIME_TOLERANCE_S", 30)
@@ -302,5 +400,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # django-axes logs each failed sign-in and lockout as a warning; its INFO lines are per-request chatter.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from airspace.accounts import urls as accounts
+from airspace.accounts.sign_in import slowed_down_per_address
 from airspace.air_defense import urls as air_defense
 from airspace.registry import urls as registry
 from airspace.surveillance import urls as surveillance
@@ -19,6 +20,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # The admin's own sign-in, slowed down per address like the login page (django-axes locks out
+    # a username on both); listed before the admin so that it is the view this path resolves to.
+    path("admin/login/", slowed_down_per_address(admin.site.login)),
     path("admin/", admin.site.urls),
     *(path("", include(domain.page_urls)) for domain in DOMAINS),
 ]

@@ -1,20 +1,29 @@
 """Permit API: parse the request, call a service, return the permit."""
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from airspace import roles
+from airspace.web.filters import INCLUDE_AREA, AreaOnRequestMixin
+from airspace.zones.selectors import active_zones
 
 from . import services
 from .filters import FlightPermitFilter
 from .selectors import permits_visible_to, review_queue
-from .serializers import FlightPermitSerializer, PermitTransitionLogSerializer, TransitionRequestSerializer
+from .serializers import (
+    FlightPermitSerializer,
+    FlightPermitSummarySerializer,
+    PermitTransitionLogSerializer,
+    TransitionRequestSerializer,
+)
 
 
+@extend_schema_view(list=extend_schema(parameters=[INCLUDE_AREA]))
 class FlightPermitViewSet(
+    AreaOnRequestMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -25,6 +34,8 @@ class FlightPermitViewSet(
     air defense may read them. A permit the caller may not see answers 404."""
 
     serializer_class = FlightPermitSerializer
+    summary_serializer_class = FlightPermitSummarySerializer
+    list_actions = ("list", "queue")
     filterset_class = FlightPermitFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -32,6 +43,15 @@ class FlightPermitViewSet(
         if self.action == "queue":
             return review_queue().prefetch_related("excursions")
         return permits_visible_to(self.request.user).prefetch_related("excursions")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action in self.list_actions:
+            # Each permit's `zones`: the zones read once for the page, not twice per permit.
+            zones = active_zones()
+            for permit in page:
+                permit.check_against(zones)
+        return page
 
     def create(self, request, *args, **kwargs):
         services.check_may_apply(request.user)  # a 403 before any 400 about the body
@@ -49,7 +69,7 @@ class FlightPermitViewSet(
             permit_id=serializer.instance.pk, user=self.request.user, **serializer.validated_data
         )
 
-    @extend_schema(responses=FlightPermitSerializer(many=True))
+    @extend_schema(parameters=[INCLUDE_AREA], responses=FlightPermitSummarySerializer(many=True))
     @action(detail=False, methods=["get"])
     def queue(self, request):
         """The review queue: submitted and under review, the soonest flight first (command staff)."""

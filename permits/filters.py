@@ -1,15 +1,28 @@
 """Query filters of the permit list."""
 
 import django_filters
+from django import forms
+
+from airspace.web.filters import UtcIsoDateTimeFilter
 
 from .models import FlightPermit, State
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A related row's id, matched against the permits the caller may see without checking that the
+    row exists: the default choice filter answered 400 for an unknown id but an empty list for
+    another operator's, which told anyone which aircraft and operators exist. Now both are empty."""
+
+    field_class = forms.IntegerField
+
+
 class FlightPermitFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=State.choices)
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
-    ends_after = django_filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    operator = IdFilter(field_name="operator_id", help_text="Operator id.")
+    aircraft = IdFilter(field_name="aircraft_id", help_text="Aircraft id.")
+    starts_after = UtcIsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = UtcIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    ends_after = UtcIsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
 
     class Meta:
         model = FlightPermit

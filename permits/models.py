@@ -102,8 +102,16 @@ def window_problems(starts_at, ends_at, *, now=None):
     problems = {}
     if starts_at < now - settings.PERMIT_START_GRACE:
         problems["starts_at"] = "The window must start in the future."
+    elif starts_at > now + settings.PERMIT_PLANNING_HORIZON:
+        # ASTM F3548's 30-day planning horizon: the zones, the registry and the staff on duty that
+        # far ahead are not known, and a permit for the year 9999 is a typo, not a plan.
+        days = settings.PERMIT_PLANNING_HORIZON.total_seconds() / 86400
+        problems["starts_at"] = f"The window may start at most {days:g} days from now (the planning horizon)."
     if ends_at <= starts_at:
         problems["ends_at"] = "The window must end after it starts."
+    elif ends_at <= now:
+        # The start's grace would otherwise let a window that ended seconds ago through.
+        problems["ends_at"] = "The window has already ended."
     elif ends_at - starts_at > settings.PERMIT_MAX_DURATION:
         hours = settings.PERMIT_MAX_DURATION.total_seconds() / 3600
         problems["ends_at"] = f"The window may last at most {hours:g} hours."
@@ -161,7 +169,14 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
     def _touching(self, kind):
         from airspace.zones.selectors import zones_touching
 
-        return zones_touching(self.boundary, self.min_altitude_m, self.max_altitude_m, kind=kind)
+        among = getattr(self, "_zones_in_force", None)
+        return zones_touching(self.boundary, self.min_altitude_m, self.max_altitude_m, kind=kind, among=among)
+
+    def check_against(self, zones):
+        """Judge the volume against these zones (active_zones(), read once for a whole list of
+        permits) rather than reading them again for each permit."""
+        self.forget_zones()
+        self._zones_in_force = zones
 
     @cached_property
     def prohibited_zones(self):
@@ -209,6 +224,7 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         """Drop the cached zone checks after the volume changed."""
         self.__dict__.pop("prohibited_zones", None)
         self.__dict__.pop("restricted_zones", None)
+        self.__dict__.pop("_zones_in_force", None)
 
     # --- transitions. Their bodies stay empty: the service functions in services.py record the
     # history and write the notification in the same transaction. ---------------------------------

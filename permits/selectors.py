@@ -3,31 +3,47 @@
 from datetime import timedelta
 
 import shapely
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from airspace import roles
-from airspace.geometry import buffer_metres, polygon_from_boundary
+from airspace.geometry import altitude_bands_overlap, buffer_metres, polygon_from_boundary
 
-from .models import IN_EFFECT_STATES, FlightPermit, State
+from .models import IN_EFFECT_STATES, FlightPermit, PermitTransitionLog, State
 
+# States only an approval leads to (a cancelled permit may or may not have been approved first).
+WERE_APPROVED_STATES = (State.APPROVED, State.ACTIVE, State.COMPLETED, State.REVOKED)
 # How far around a permit's volume the permit page shows the other flights in effect.
 NEIGHBOURHOOD_M = 25_000
 
 
 def permits_visible_to(user):
     permits = FlightPermit.objects.select_related("operator", "aircraft", "reviewer", "decided_by")
-    if roles.is_command_staff(user) or roles.is_air_defense(user):
+    if roles.is_command_staff(user):
         return permits
+    if roles.is_air_defense(user):
+        return were_approved(permits)
     operator = roles.operator_of(user)
     if roles.is_operator(user) and operator is not None:
         return permits.filter(operator=operator)
     return permits.none()
 
 
+def were_approved(permits):
+    """The permits among these that were approved at some point: approved, active, completed,
+    revoked, and cancelled after approval — the flights air defense was told of. Air defense reads
+    the friendly picture, never an application (draft, undecided, sent back, rejected, expired, or
+    cancelled before a decision): what an operator applied for is not theirs to see."""
+    cancelled_after_approval = Exists(
+        PermitTransitionLog.objects.filter(permit=OuterRef("pk"), from_state=State.APPROVED, to_state=State.CANCELLED)
+    )
+    return permits.filter(Q(state__in=WERE_APPROVED_STATES) | Q(cancelled_after_approval, state=State.CANCELLED))
+
+
 def review_queue():
     """Applications waiting for a decision, the soonest flight first."""
     return (
-        FlightPermit.objects.select_related("operator", "aircraft", "reviewer")
+        FlightPermit.objects.select_related("operator", "aircraft", "reviewer", "decided_by")
         .filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW])
         .order_by("starts_at", "id")
     )
@@ -53,6 +69,22 @@ def neighbouring_flights(permit, *, within_m=NEIGHBOURHOOD_M):
     nearby = buffer_metres(polygon_from_boundary(permit.boundary), within_m)
     areas = [polygon_from_boundary(other.boundary) for other in candidates]
     return [other for other, near in zip(candidates, shapely.intersects(nearby, areas), strict=True) if near]
+
+
+def permits_in_effect_touching(boundary, min_altitude_m, max_altitude_m):
+    """Approved and active permits whose volume touches this footprint and altitude band, whatever
+    their window: a zone holds at all times. Tested in memory, as zones_touching does: zone changes
+    are rare, and the permits in effect are a few days' worth."""
+    in_effect = [
+        permit
+        for permit in FlightPermit.objects.filter(state__in=IN_EFFECT_STATES).order_by("pk")
+        if altitude_bands_overlap(permit.min_altitude_m, permit.max_altitude_m, min_altitude_m, max_altitude_m)
+    ]
+    if not in_effect:
+        return []
+    footprint = polygon_from_boundary(boundary)
+    areas = [polygon_from_boundary(permit.boundary) for permit in in_effect]
+    return [permit for permit, touches in zip(in_effect, shapely.intersects(footprint, areas), strict=True) if touches]
 
 
 def conformance_record(permit, *, now=None):

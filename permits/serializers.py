@@ -5,7 +5,12 @@ from rest_framework import serializers
 
 from airspace import roles
 from airspace.registry.models import Aircraft
-from airspace.web.fields import AwareDateTimeField, VolumeSerializerMixin
+from airspace.web.fields import (
+    FREE_TEXT_MAX_LENGTH,
+    AwareDateTimeField,
+    VolumeSerializerMixin,
+    WithoutAreaUnlessAskedMixin,
+)
 
 from .models import FlightPermit, PermitTransitionLog, window_problems
 from .selectors import conformance_record
@@ -37,12 +42,14 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
     ends_at = AwareDateTimeField()
     operator = serializers.StringRelatedField(read_only=True)
     aircraft_serial_number = serializers.CharField(source="aircraft.serial_number", read_only=True)
-    reviewer = serializers.StringRelatedField(read_only=True)
-    decided_by = serializers.StringRelatedField(read_only=True)
+    # Null until someone reviews or decides: the schema must say so, or generated clients reject the answer.
+    reviewer = serializers.StringRelatedField(read_only=True, allow_null=True)
+    decided_by = serializers.StringRelatedField(read_only=True, allow_null=True)
     available_transitions = serializers.SerializerMethodField()
     requires_senior_approval = serializers.BooleanField(read_only=True)
     zones = serializers.SerializerMethodField()
     conformance = serializers.SerializerMethodField(help_text="How the flight kept to its volume and window.")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
 
     class Meta:
         model = FlightPermit
@@ -88,8 +95,12 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
         return [{"id": zone.id, "name": zone.name, "kind": zone.kind} for zone in touched]
 
 
+class FlightPermitSummarySerializer(WithoutAreaUnlessAskedMixin, FlightPermitSerializer):
+    """A permit in a list (the permits, the review queue); read only."""
+
+
 class TransitionRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH, default="")
 
 
 class PermitTransitionLogSerializer(serializers.ModelSerializer):

@@ -2,7 +2,12 @@
 
 Each act locks the permit row, checks who may make it (403), whether the state allows it (409)
 and whether the application is acceptable (400), makes the model transition, records it in the
-history and, where air defense must know, writes the notification in the same transaction."""
+history and, where air defense must know, writes the notification in the same transaction.
+
+Locks are taken in one order everywhere — the zones lock (approvals and zone changes only), the
+aircraft, then its permits (by id), then the airspace version row (counted up by every permit and
+zone save) — so that two acts wait for each other instead of deciding on what the other is
+changing, and never deadlock."""
 
 import logging
 
@@ -14,6 +19,9 @@ from django_fsm import TransitionNotAllowed, can_proceed
 from airspace import roles
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.air_defense.notifications import notify_permit_change
+from airspace.registry.models import Aircraft
+from airspace.web.fields import FREE_TEXT_MAX_LENGTH
+from airspace.zones.models import RestrictedZone, lock_zones
 
 from .models import (
     EDITABLE_STATES,
@@ -24,6 +32,7 @@ from .models import (
     State,
     is_owner,
 )
+from .selectors import permits_in_effect_touching
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +74,22 @@ def available_transitions(permit, user):
 
 
 def _locked(permit_id):
-    return FlightPermit.objects.select_for_update(of=("self",)).select_related("aircraft", "operator").get(pk=permit_id)
+    """The permit, locked after its aircraft: the lock order of every act on aircraft and permits
+    (aircraft, then permits, then the airspace version). suspend_aircraft locks the aircraft, then
+    its permits; an approval that read the aircraft without waiting for that lock could approve a
+    drone a suspension was grounding at the same moment, leaving an approved permit for a suspended
+    aircraft (and air defense told "approved", never "revoked")."""
+    aircraft_id = FlightPermit.objects.filter(pk=permit_id).values_list("aircraft_id", flat=True).get()
+    # FOR NO KEY UPDATE: excludes a suspension (FOR UPDATE) and other acts on the same aircraft, but
+    # not the foreign-key checks of rows that merely point at it (tracks, new permits).
+    aircraft = Aircraft.objects.select_for_update(no_key=True).get(pk=aircraft_id)
+    permit = FlightPermit.objects.select_for_update(of=("self",)).select_related("operator").get(pk=permit_id)
+    if permit.aircraft_id != aircraft.pk:
+        # Edited in between: only a draft or an application sent back can change its aircraft, and
+        # no suspension locks those, so taking the new aircraft's lock now cannot deadlock.
+        aircraft = Aircraft.objects.select_for_update(no_key=True).get(pk=permit.aircraft_id)
+    permit.aircraft = aircraft
+    return permit
 
 
 def _record(permit, transition_name, from_state, actor, reason=""):
@@ -98,6 +122,8 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
             raise TransitionNotAllowed(f"A permit that is {permit.get_state_display().lower()} cannot {verb}.")
         if transition_name in TRANSITIONS_NEEDING_REASON and not reason:
             raise ValidationError({"reason": "Give a reason: the operator and air defense will read it."})
+        if len(reason) > FREE_TEXT_MAX_LENGTH:  # the pages send it here unchecked
+            raise ValidationError({"reason": f"Keep the reason to {FREE_TEXT_MAX_LENGTH:,} characters."})
         if transition_name == "submit":
             problems = permit.submission_problems()
             if problems:
@@ -107,7 +133,8 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
             if problems:
                 raise ValidationError(problems)
         if not can_proceed(method):
-            raise TransitionNotAllowed(f"This permit's window has ended: it can no longer {transition_name}.")
+            verb = transition_name.replace("_", " ")
+            raise TransitionNotAllowed(f"This permit's window has ended: it can no longer {verb}.")
         from_state = permit.state
         if transition_name in ("submit", "start_review"):
             method(by=user)
@@ -131,13 +158,17 @@ def start_review(*, permit_id, officer):
 
 
 def approve_permit(*, permit_id, officer, reason=""):
-    return _transition(
-        permit_id=permit_id,
-        user=officer,
-        transition_name="approve",
-        reason=reason,
-        notify=lambda _: Kind.PERMIT_APPROVED,
-    )
+    with transaction.atomic():
+        # Shared with other approvals, exclusive to zone changes: the zones this approval checks
+        # cannot change until it commits (zones/models.py). The first lock of the order.
+        lock_zones(exclusive=False)
+        return _transition(
+            permit_id=permit_id,
+            user=officer,
+            transition_name="approve",
+            reason=reason,
+            notify=lambda _: Kind.PERMIT_APPROVED,
+        )
 
 
 def reject_permit(*, permit_id, officer, reason):
@@ -172,6 +203,48 @@ def revoke_permits_of_grounded_aircraft(*, aircraft, officer):
     # airspace version row while waiting for the next permit, and deadlock with an officer's act.
     for permit_id in list(in_effect.select_for_update().order_by("pk").values_list("pk", flat=True)):
         revoke_permit(permit_id=permit_id, officer=officer, reason=f"Aircraft {aircraft.serial_number} was suspended.")
+
+
+def lock_permits_under_zone(*, zone):
+    """Before a prohibited zone is saved (zones/signals.py: zone_changing): lock the approved and
+    active permits it touches — their aircraft first, then the permits, by id, as every act does —
+    because the zone's save counts up the airspace version row, the last lock of the order."""
+    if not (zone.active and zone.kind == RestrictedZone.Kind.PROHIBITED):
+        return
+    touching = permits_in_effect_touching(zone.boundary, zone.min_altitude_m, zone.max_altitude_m)
+    if not touching:
+        return
+    aircraft = Aircraft.objects.select_for_update(no_key=True).filter(pk__in={p.aircraft_id for p in touching})
+    list(aircraft.order_by("pk").values_list("pk", flat=True))
+    permits = FlightPermit.objects.select_for_update(of=("self",)).filter(pk__in=[permit.pk for permit in touching])
+    list(permits.order_by("pk").values_list("pk", flat=True))
+
+
+def apply_zone_to_permits_in_effect(*, zone, officer):
+    """A zone was drawn, reshaped, re-kinded or re-activated (zones/signals.py: zone_changed, in the
+    zone change's transaction): what it does at once to the approved and active permits whose volume
+    it touches (area and altitude band, whatever their window). Returns (revoked, to_review).
+
+    - **Prohibited**: no flight may be permitted there. Each is revoked by `officer` with the zone
+      named in the reason, which the operator reads on the permit and in its history; air defense
+      gets permit.revoked through the outbox, and the classification index drops the permit at its
+      next batch (the revocation counts the airspace version up).
+    - **Restricted**: flights there need a senior officer's approval, not a ban. Permits already
+      approved stay in effect — revoking every flight under a new restriction would ground lawful
+      operations an officer may well let fly, and tell air defense of revocations nobody needed —
+      but they are flagged: each permit now shows the zone and `requires_senior_approval`, and they
+      are returned to the officer who drew the zone (the API's answer, a message on the page) to
+      revoke any that the restriction rules out.
+
+    A zone change holds the zones lock alone, and approvals share it (zones/models.py: lock_zones),
+    so no permit can be approved under the zone while this runs."""
+    if not zone.active:
+        return [], []
+    touching = permits_in_effect_touching(zone.boundary, zone.min_altitude_m, zone.max_altitude_m)
+    if zone.kind != RestrictedZone.Kind.PROHIBITED:
+        return [], touching
+    reason = f"The prohibited zone {zone.name} now covers this flight's volume: no flight may be permitted there."
+    return [revoke_permit(permit_id=permit.pk, officer=officer, reason=reason) for permit in touching], []
 
 
 PERSON_TRANSITIONS = {

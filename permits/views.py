@@ -89,7 +89,8 @@ def _local(moment):
 
 @may_see_permits
 def permit_list(request):
-    permits = permits_visible_to(request.user).order_by("-starts_at")
+    # The list shows no map: the geometry (up to MAX_AREA_VERTICES vertices a permit) stays in the database.
+    permits = permits_visible_to(request.user).defer("area", "boundary").order_by("-starts_at")
     state = request.GET.get("state")
     if state:
         permits = permits.filter(state=state)
@@ -237,4 +238,5 @@ def permit_transition(request, pk, transition):
 
 @staff_only
 def review_queue_page(request):
-    return render(request, "permits/review_queue.html", {"permits": review_queue()})
+    permits = review_queue().defer("area", "boundary")  # no map on this page
+    return render(request, "permits/review_queue.html", {"permits": permits})

@@ -7,12 +7,12 @@ import threading
 import uuid
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from airspace import roles
-from airspace.accounts.services import add_user_with_role
+from airspace.accounts.services import add_user_with_role, get_api_token
 from airspace.geometry import parse_area
 from airspace.registry.models import Aircraft
 from airspace.zones.models import RestrictedZone
@@ -40,7 +40,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _cache_of_its_own(settings):
-    # Failed sign-ins are counted in the cache (Redis under `make test`): each test starts with none.
+    # Sign-in attempts per address are counted in the cache (Redis under `make test`): each test starts with none.
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(uuid.uuid4())}
     }
@@ -88,14 +88,16 @@ def sensor_user(make_user):
 
 @pytest.fixture
 def client_for():
-    """An API client authenticated with the user's token, as machines and scripts call the API."""
+    """An API client authenticated with a token of the user's, as machines and scripts call the API
+    (one token per user and test, so that a test can revoke it)."""
+    tokens = {}
 
     def make(user):
-        from rest_framework.authtoken.models import Token
-
         client = APIClient()
         if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+            if user.pk not in tokens:
+                tokens[user.pk] = get_api_token(user=user).key
+            client.credentials(HTTP_AUTHORIZATION=f"Token {tokens[user.pk]}")
         return client
 
     return make
@@ -148,6 +150,27 @@ def run_together(*calls):
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+def hold_uncommitted(write, written, release):
+    """Make `write` in a transaction that stays open until `release` is set (sets `written` first): as
+    another request caught between its INSERT and its commit. Run it in a thread of its own."""
+    try:
+        with transaction.atomic():
+            write()
+            written.set()
+            release.wait(timeout=30)
+    finally:
+        connections.close_all()
+
+
+def someone_waits_for_a_lock():
+    """Whether a connection to the test database is waiting for a lock (a row, a unique key, an advisory lock)."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
 
 
 def square(lon, lat, half_side_deg=0.005):

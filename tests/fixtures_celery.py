@@ -1,6 +1,7 @@
 """Fixtures of the air defense delivery tests: real Celery worker and beat processes on the test
 database and a real Redis, a separate redis-server that a test may stop and start, local webhook
-receivers, and pointing this process's Celery app at another broker.
+receivers (the only webhook destination tests allow: 127.0.0.1), and pointing this process's Celery
+app at another broker.
 
 Tests that use a worker must be `@pytest.mark.django_db(transaction=True)` (the worker only sees
 committed rows) and `@pytest.mark.worker`.
@@ -40,8 +41,19 @@ WORKER_ENV = {
     "WEBHOOK_BACKOFF_MAX_S": "2",
     "WEBHOOK_TIMEOUT_S": "3",
     "WEBHOOK_MAX_ATTEMPTS": "5",
+    "WEBHOOK_ALLOWED_DESTINATIONS": "127.0.0.1",
     "LOG_LEVEL": "INFO",
 }
+# The queues of the Procfile's two workers, and all of them for a test that runs one worker.
+ALERT_QUEUES = "air_defense,default"
+WEBHOOK_QUEUES = "webhooks"
+ALL_QUEUES = f"{ALERT_QUEUES},{WEBHOOK_QUEUES}"
+
+
+@pytest.fixture(autouse=True)
+def _webhooks_to_local_receivers_only(settings):
+    """Tests post webhooks to receivers on 127.0.0.1 and nowhere else (the workers get the same)."""
+    settings.WEBHOOK_ALLOWED_DESTINATIONS = ["127.0.0.1"]
 
 
 def wait_for(condition, timeout=60, interval=0.2, message="condition"):
@@ -79,9 +91,9 @@ def database_url_of_tests():
 
 
 class WorkerProcess:
-    """A `celery worker` child process consuming air_defense and default."""
+    """A `celery worker` child process consuming `queues`."""
 
-    def __init__(self, redis_url, stream_channel, extra_env=None):
+    def __init__(self, redis_url, stream_channel, extra_env=None, queues=ALL_QUEUES):
         self.name = f"h4test-{uuid.uuid4().hex[:8]}"
         self.log = tempfile.NamedTemporaryFile(prefix=f"{self.name}-", suffix=".log", delete=False)  # noqa: SIM115
         env = {
@@ -99,7 +111,7 @@ class WorkerProcess:
                 "config",
                 "worker",
                 "--queues",
-                "air_defense,default",
+                queues,
                 "--pool",
                 "solo",
                 "--hostname",
@@ -142,13 +154,25 @@ class WorkerProcess:
         Path(self.log.name).unlink(missing_ok=True)
 
 
+class WorkerGroup:
+    """The workers of a deployment, as the Procfile runs them: one for alerts (air_defense, default),
+    one for webhook posts (webhooks)."""
+
+    def __init__(self, alerts, webhooks):
+        self.alerts, self.webhooks = alerts, webhooks
+
+    def log_text(self):
+        return f"--- alerts worker ---\n{self.alerts.log_text()}\n--- webhooks worker ---\n{self.webhooks.log_text()}"
+
+
 @pytest.fixture(scope="module")
 def worker_factory(django_db_setup, stream_channel):
-    """start(redis_url=..., extra_env=...) -> a running WorkerProcess; all are stopped at the end."""
+    """start(redis_url=..., extra_env=..., queues=...) -> a running WorkerProcess (all queues unless
+    told); all are stopped at the end."""
     workers = []
 
-    def start(redis_url=None, extra_env=None):
-        worker = WorkerProcess(redis_url or settings.REDIS_URL, settings.AIR_DEFENSE_STREAM_CHANNEL, extra_env)
+    def start(redis_url=None, extra_env=None, queues=ALL_QUEUES):
+        worker = WorkerProcess(redis_url or settings.REDIS_URL, settings.AIR_DEFENSE_STREAM_CHANNEL, extra_env, queues)
         workers.append(worker)
         return worker
 
@@ -243,11 +267,11 @@ def stream_channel():
 
 @pytest.fixture(scope="module")
 def celery_worker(worker_factory):
-    """One real worker on the test Redis for the module, started on an empty queue."""
+    """The deployment's two workers on the test Redis for the module, started on empty queues."""
     import redis
 
     redis.Redis.from_url(settings.REDIS_URL).flushdb()  # leftovers of earlier runs (this test Redis db only)
-    return worker_factory()
+    return WorkerGroup(alerts=worker_factory(queues=ALERT_QUEUES), webhooks=worker_factory(queues=WEBHOOK_QUEUES))
 
 
 # --- a Redis of our own, which a test may stop ------------------------------------------------
@@ -325,19 +349,20 @@ def celery_broker(url):
 
 
 class WebhookReceiver:
-    """A C2 system's endpoint on localhost: records each POST and answers from a script.
+    """A C2 system's endpoint on loopback: records each POST and answers from a script.
 
     `statuses`: the status of each request in turn (then 200). `hold()` makes requests wait until
-    `release()`, so a delivery stays in flight."""
+    `release()`, so a delivery stays in flight. `address`/`port`: where it listens (127.0.0.1 and a
+    free port unless told). `tls`: an ssl.SSLContext to serve https with."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), address="127.0.0.1", port=None, tls=None):
         self.statuses = list(statuses)
         self.requests = []
         self.lock = threading.Lock()
         self.released = threading.Event()
         self.released.set()
-        self.port = free_port(RECEIVER_PORTS)
-        self.url = f"http://127.0.0.1:{self.port}/airspace-hook"
+        self.port = port or free_port(RECEIVER_PORTS)
+        self.url = f"{'https' if tls else 'http'}://{address}:{self.port}/airspace-hook"
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -358,7 +383,9 @@ class WebhookReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = ThreadingHTTPServer((address, self.port), Handler)
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -384,8 +411,8 @@ def webhook_receiver():
     """webhook_receiver(statuses=(500, 500)) -> a running WebhookReceiver, closed after the test."""
     receivers = []
 
-    def start(statuses=()):
-        receiver = WebhookReceiver(statuses)
+    def start(statuses=(), **where):
+        receiver = WebhookReceiver(statuses, **where)
         receivers.append(receiver)
         return receiver
 

@@ -1,4 +1,7 @@
-"""Fixtures of the page tests that use Django's test client."""
+"""Fixtures of the page tests that use Django's test client, and what they read from a page."""
+
+import html
+import re
 
 import pytest
 
@@ -10,3 +13,14 @@ def browser_for(client):
         return client
 
     return sign_in
+
+
+INTERNAL_NAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # min_altitude_m, radius_m, serial_number ...
+
+
+def shown_errors(page):
+    """Every message the page shows in an error list."""
+    return [
+        html.unescape(m)
+        for m in re.findall(r"<li>(.*?)</li>", "".join(re.findall(r'class="errorlist".*?</ul>', page, re.S)))
+    ]

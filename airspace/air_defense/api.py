@@ -5,15 +5,13 @@ import json
 import time
 import uuid
 from collections import OrderedDict
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import django_filters
-from django import forms
 from django.conf import settings
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, status, viewsets
@@ -25,6 +23,7 @@ from rest_framework.views import APIView
 
 from airspace import roles
 from airspace.air_defense import stream
+from airspace.web.filters import UtcIsoDateTimeFilter
 
 from .models import AirDefenseNotification, WebhookSubscription
 from .serializers import (
@@ -41,24 +40,6 @@ from .stream import stream_message
 # cursor catches it; receivers de-duplicate on the id anyway (at-least-once).
 REPLAY_MARGIN = timedelta(seconds=60)
 TRUE_FALSE = (("true", "true"), ("false", "false"), ("1", "1"), ("0", "0"))
-
-
-class UtcIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 time turned into UTC: ISO 8601 allows offsets up to ±23:59, PostgreSQL only up to
-    ±15:59, and a time that has no UTC equivalent (year 1 at +23:59) is bad input, not a 500."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value is None:
-            return None
-        try:
-            return value.astimezone(UTC)
-        except OverflowError:
-            raise forms.ValidationError("This time is out of range.", code="invalid") from None
-
-
-class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = UtcIsoDateTimeField
 
 
 class NotificationFilter(django_filters.FilterSet):

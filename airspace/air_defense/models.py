@@ -44,6 +44,12 @@ class AirDefenseNotification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     delivery_attempts = models.PositiveIntegerField(default=0)
+    # The lease of the task last queued for it (its delivery, then the creation of its webhook
+    # deliveries): until then the sweep leaves it to that task.
+    queued_until = models.DateTimeField(null=True, blank=True)
+    # When its webhook deliveries were created, one per active subscription (on the webhooks queue,
+    # after the delivery to the stream, so that an alert never waits for them).
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -57,6 +63,10 @@ class AirDefenseNotification(models.Model):
             ),
             # The stream's replay: what was delivered since a client's last event.
             models.Index(fields=["delivered_at"], name="notification_delivered_at"),
+            # The sweep's other question: which delivered ones still have no webhook deliveries?
+            models.Index(
+                fields=["queued_until"], name="notification_not_fanned_out", condition=models.Q(fanned_out_at=None)
+            ),
         ]
 
     def __str__(self):
@@ -68,7 +78,8 @@ class WebhookSubscription(models.Model):
 
     name = models.CharField(max_length=200)
     url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=200)
+    # Standard Webhooks form, `whsec_` and the base64 of the key (airspace/air_defense/webhooks.py).
+    secret = models.CharField(max_length=300)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -91,13 +102,22 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # When the next attempt is due; while an attempt is in flight, when that attempt is given up for lost.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the task queued for its next attempt: until then the sweep leaves it to that task.
+    queued_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["subscription", "notification"], name="one_delivery_per_subscription")
+        ]
+        indexes = [
+            # The sweep's question: which pending posts are due? (A burst leaves tens of thousands pending.)
+            models.Index(
+                fields=["next_attempt_at"], name="webhook_delivery_pending", condition=models.Q(status="pending")
+            )
         ]
 
     def __str__(self):

@@ -2,13 +2,14 @@
 to the `air_defense` Celery queue once that transaction commits (delivery: tasks.py beside this,
 guarantees: docs/NOTIFICATIONS.md)."""
 
-import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from .models import AirDefenseNotification
-
-logger = logging.getLogger(__name__)
+from .tasks import enqueue_deliveries
 
 
 def permit_payload(permit):
@@ -66,30 +67,15 @@ def record_notification(*, kind, severity, payload, permit=None, track=None):
 
 def record_notifications(notifications):
     """Several outbox rows in one INSERT (a sensor batch may turn many tracks hostile at once), each
-    queued for delivery after the surrounding transaction commits."""
+    queued for delivery after the surrounding transaction commits. They are written leased: the
+    task queued at commit holds them, and the sweep only takes over once the lease has run out."""
+    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATION_REDELIVER_AFTER_S)
+    for notification in notifications:
+        notification.queued_until = lease
     created = AirDefenseNotification.objects.bulk_create(notifications)
     ids = [notification.pk for notification in created]
     transaction.on_commit(lambda: enqueue_deliveries(ids))
     return created
-
-
-def enqueue_deliveries(notification_ids):
-    """Hand notifications to the air_defense queue. If the broker is down the rows stay
-    undelivered and the periodic sweep sends them later, so a failure here is only logged — and
-    ends the loop: each further try would wait out the broker's retries again (~0.2 s), which for
-    a sensor batch that turned a thousand tracks hostile held its request for minutes."""
-    from .tasks import deliver_notification
-
-    for queued, notification_id in enumerate(notification_ids):
-        try:
-            deliver_notification.delay(str(notification_id))
-        except Exception:
-            logger.exception(
-                "Could not queue notification %s (nor %s more); the sweep will send them",
-                notification_id,
-                len(notification_ids) - queued - 1,
-            )
-            return
 
 
 def track_payload(*, track, sensor, classification, previous_classification, report, aircraft, permit_reference, zone):

@@ -4,7 +4,7 @@ from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from .models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
-from .webhooks import url_problem
+from .webhooks import destination_problem, secret_problem
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
@@ -26,7 +26,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = AirDefenseNotification
@@ -60,15 +60,19 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
     """`secret` is write-only: it is returned once, in the response that creates the subscription."""
 
     url = serializers.URLField(
-        max_length=500, validators=[URLValidator(schemes=["http", "https"])], help_text="http(s) URL to POST to."
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="http(s) URL to POST to; its host must be in the service's WEBHOOK_ALLOWED_DESTINATIONS.",
     )
     secret = serializers.CharField(
         write_only=True,
         required=False,
         allow_blank=True,
-        min_length=16,
-        max_length=200,
-        help_text="HMAC key of the X-Airspace-Signature header; generated if omitted, shown only once.",
+        max_length=300,
+        help_text=(
+            "Standard Webhooks signing secret, `whsec_` and the base64 of 24 to 64 random bytes; "
+            "generated if omitted, shown only once."
+        ),
     )
 
     class Meta:
@@ -77,9 +81,14 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
     def validate_url(self, url):
-        if problem := url_problem(url):
+        if problem := destination_problem(url):
             raise serializers.ValidationError(problem)
         return url
+
+    def validate_secret(self, secret):
+        if secret and (problem := secret_problem(secret)):
+            raise serializers.ValidationError(problem)
+        return secret
 
 
 class CreatedWebhookSubscriptionSerializer(serializers.ModelSerializer):

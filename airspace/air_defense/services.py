@@ -1,9 +1,8 @@
 """What air defense does with its notifications and C2 subscriptions, one function per act."""
 
-import secrets
-
 from django.utils import timezone
 
+from . import webhooks
 from .models import AirDefenseNotification, WebhookSubscription
 
 
@@ -15,12 +14,9 @@ def acknowledge_notification(*, notification_id, user):
     return AirDefenseNotification.objects.select_related("acknowledged_by").get(pk=notification_id)
 
 
-def new_webhook_secret():
-    return secrets.token_urlsafe(32)
-
-
 def subscribe_webhook(*, name, url, user, secret="", active=True):
-    """A C2 system subscribes; without a secret of its own it gets a generated one (shown once)."""
+    """A C2 system subscribes; without a secret of its own it gets a generated one (shown once).
+    The URL's destination is checked by the caller (the API's serializer, the admin's form)."""
     return WebhookSubscription.objects.create(
-        name=name, url=url, secret=secret or new_webhook_secret(), active=active, created_by=user
+        name=name, url=url, secret=secret or webhooks.new_secret(), active=active, created_by=user
     )

@@ -21,7 +21,8 @@ class AircraftViewSet(
 
     serializer_class = AircraftSerializer
     permission_classes = [IsAuthenticated, roles.IsOperatorOrCommandStaff]
-    filterset_fields = ["status", "category"]
+    # Identifier filters match any spelling: the model field normalizes the looked-up value.
+    filterset_fields = ["status", "category", "serial_number", "remote_id"]
 
     def get_queryset(self):
         aircraft = Aircraft.objects.select_related("operator")

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from .identifiers import IdentifierField
+
 
 class Operator(models.Model):
     """An organization (or a person flying on their own) that owns drones and applies for permits."""
@@ -46,8 +48,9 @@ class Aircraft(FSMModelMixin, models.Model):
         SUSPENDED = "suspended", "Suspended"
 
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="aircraft")
-    serial_number = models.CharField(max_length=64, unique=True)
-    remote_id = models.CharField(max_length=64, unique=True, help_text="Remote ID broadcast identifier")
+    # Case-insensitive identifiers, stored normalized (identifiers.py): sensors report them in any case.
+    serial_number = IdentifierField(max_length=64, unique=True)
+    remote_id = IdentifierField(max_length=64, unique=True, help_text="Remote ID broadcast identifier")
     manufacturer = models.CharField(max_length=100)
     model = models.CharField(max_length=100)
     category = models.CharField(max_length=20, choices=Category.choices)

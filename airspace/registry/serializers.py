@@ -5,11 +5,14 @@ from decimal import Decimal
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from airspace.web.fields import UniqueAtSaveMixin
+
+from .identifiers import normalize_identifier
 from .models import Aircraft
 
 
 class IdentifierField(serializers.CharField):
-    """A serial number or Remote ID: trimmed and upper-cased *before* the uniqueness check, so that
+    """A serial number or Remote ID: normalized (identifiers.py) *before* the uniqueness check, so that
     "abc-1" meets the stored "ABC-1" there (a 400) rather than at the database constraint (a 500)."""
 
     def __init__(self, *, unique_message, **kwargs):
@@ -17,10 +20,10 @@ class IdentifierField(serializers.CharField):
         super().__init__(max_length=64, validators=validators, **kwargs)
 
     def to_internal_value(self, data):
-        return super().to_internal_value(data).upper()
+        return normalize_identifier(super().to_internal_value(data))
 
 
-class AircraftSerializer(serializers.ModelSerializer):
+class AircraftSerializer(UniqueAtSaveMixin, serializers.ModelSerializer):
     operator = serializers.StringRelatedField(read_only=True)
     serial_number = IdentifierField(unique_message="An aircraft with this serial number is already registered.")
     remote_id = IdentifierField(

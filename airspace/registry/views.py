@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
 from airspace import roles
-from airspace.web.page_forms import validate_form
+from airspace.web.page_forms import save_form, validate_form
 
 from .models import Aircraft
 from .serializers import AircraftSerializer
@@ -40,7 +40,8 @@ def aircraft_page(request):
         values = {name: request.POST.get(name, "") for name in AIRCRAFT_FIELDS}
         serializer, errors = validate_form(AircraftSerializer, values, hints={"category": "Choose a category."})
         if not errors:
-            registered = serializer.save(operator=operator)
+            registered, errors = save_form(serializer, operator=operator)
+        if not errors:
             messages.success(request, f"{registered.serial_number} registered; command staff will verify it.")
             return redirect("aircraft")
         status = 400

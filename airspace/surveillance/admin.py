@@ -46,7 +46,7 @@ class SensorForm(forms.ModelForm):
             self.instance.coverage_boundary = None
             return cleaned
         try:
-            parsed = parse_area(area, radius_m)
+            parsed = parse_area(area, radius_m, max_vertices=settings.MAX_AREA_VERTICES)
         except GeometryError as exc:
             self.add_error("coverage_radius_m" if exc.field == "radius_m" else "coverage_area", str(exc))
             return cleaned

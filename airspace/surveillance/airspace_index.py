@@ -85,33 +85,29 @@ def build_index(version) -> AirspaceIndex:
     # A completed permit still covers reports stamped inside its window (plus the tolerance) that
     # arrive after the clock completed it: without it, a report of the flight's last seconds posted
     # just after the clock's tick turned a friendly flight hostile.
+    permits = FlightPermit.objects.filter(
+        Q(state__in=IN_EFFECT_STATES) | Q(state=State.COMPLETED, ends_at__gte=completed_since())
+    ).order_by("pk")
     rows = list(
-        FlightPermit.objects.filter(
-            Q(state__in=IN_EFFECT_STATES) | Q(state=State.COMPLETED, ends_at__gte=completed_since())
-        )
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "reference",
-            "aircraft_id",
-            "boundary",
-            "min_altitude_m",
-            "max_altitude_m",
-            "starts_at",
-            "ends_at",
-            "state",
+        permits.values_list(
+            "pk", "reference", "aircraft_id", "min_altitude_m", "max_altitude_m", "starts_at", "ends_at", "state"
         )
     )
+    # Only the permits new to the index are read with their boundary (up to MAX_AREA_VERTICES
+    # vertices each): after one approval the rebuild reads one polygon, not every one in effect.
+    missing = [pk for pk, *_ in rows if (pk, tolerance_m) not in _buffered_permit_areas or pk not in _permit_volumes_m]
+    for start in range(0, len(missing), 500):
+        for pk, boundary in permits.filter(pk__in=missing[start : start + 500]).values_list("pk", "boundary"):
+            volume = polygon_from_boundary(boundary)
+            _buffered_permit_areas[(pk, tolerance_m)] = buffer_metres(volume, tolerance_m)
+            _permit_volumes_m[pk] = metric_polygon(volume)
+    # One that left the permits in effect between the two reads changed the version: the next batch rebuilds.
+    rows = [row for row in rows if (row[0], tolerance_m) in _buffered_permit_areas and row[0] in _permit_volumes_m]
     index = AirspaceIndex(version=version)
     polygons, volumes_m = [], []
     last_end_of_aircraft = {}
-    for pk, reference, aircraft_id, boundary, _min_alt, _max_alt, _starts_at, ends_at, state in rows:
-        key = (pk, tolerance_m)
-        if key not in _buffered_permit_areas:
-            _buffered_permit_areas[key] = buffer_metres(polygon_from_boundary(boundary), tolerance_m)
-        if pk not in _permit_volumes_m:
-            _permit_volumes_m[pk] = metric_polygon(polygon_from_boundary(boundary))
-        polygons.append(_buffered_permit_areas[key])
+    for pk, reference, aircraft_id, _min_alt, _max_alt, _starts_at, ends_at, state in rows:
+        polygons.append(_buffered_permit_areas[(pk, tolerance_m)])
         volumes_m.append(_permit_volumes_m[pk])
         if state in IN_EFFECT_STATES:
             index.first_permit_of_aircraft.setdefault(aircraft_id, len(index.permits))
@@ -130,10 +126,10 @@ def build_index(version) -> AirspaceIndex:
         index.permit_areas = index_arrays(polygons)
         index.permit_tree = shapely.STRtree(index.permit_areas)
         index.permit_aircraft = np.array(columns[2], dtype=np.int64)
-        index.permit_min_alt = np.array(columns[4], dtype=float)
-        index.permit_max_alt = np.array(columns[5], dtype=float)
-        index.permit_start_s = np.array([t.timestamp() for t in columns[6]])
-        index.permit_end_s = np.array([t.timestamp() for t in columns[7]])
+        index.permit_min_alt = np.array(columns[3], dtype=float)
+        index.permit_max_alt = np.array(columns[4], dtype=float)
+        index.permit_start_s = np.array([t.timestamp() for t in columns[5]])
+        index.permit_end_s = np.array([t.timestamp() for t in columns[6]])
         index.permit_volumes = metric_polygons(volumes_m)
 
     zones = list(

@@ -93,7 +93,8 @@ class TrackFilter(django_filters.FilterSet):
 
     class Meta:
         model = Track
-        fields = ["classification", "active", "bbox", "contact_lost", "sensor_offline"]
+        # remote_id matches any spelling: the model field normalizes the looked-up value.
+        fields = ["classification", "active", "bbox", "remote_id", "contact_lost", "sensor_offline"]
 
     def filter_contact_lost(self, queryset, name, value):
         lost = queryset.filter(contact_lost_at__isnull=False, permit__state__in=IN_EFFECT_STATES)

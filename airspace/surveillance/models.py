@@ -5,6 +5,7 @@ that tells every process when to rebuild its classification index."""
 from django.conf import settings
 from django.db import models
 
+from airspace.registry.identifiers import IdentifierField
 from airspace.registry.models import Aircraft
 from airspace.zones.models import RestrictedZone
 
@@ -80,7 +81,7 @@ class Track(models.Model):
         Sensor, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks", db_index=False
     )
     sensor_track_id = models.CharField(max_length=100, blank=True)
-    remote_id = models.CharField(max_length=64, blank=True)
+    remote_id = IdentifierField(max_length=64, blank=True)
     aircraft = models.ForeignKey(Aircraft, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks")
     permit = models.ForeignKey(
         "permits.FlightPermit", null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks", db_index=False
@@ -124,7 +125,7 @@ class PositionReport(models.Model):
         Sensor, null=True, on_delete=models.SET_NULL, related_name="reports", db_index=False, db_constraint=False
     )
     sensor_track_id = models.CharField(max_length=100)
-    remote_id = models.CharField(max_length=64, blank=True)
+    remote_id = IdentifierField(max_length=64, blank=True)
     observed_at = models.DateTimeField()
     received_at = models.DateTimeField()
     lat = models.FloatField()

@@ -12,6 +12,8 @@ import numpy as np
 from django.conf import settings
 from rest_framework.exceptions import ValidationError
 
+from airspace.registry.identifiers import normalize_identifier
+
 MAX_TRACK_ID_LENGTH = 100
 MAX_REMOTE_ID_LENGTH = 64
 # Altitudes in metres above ground; below -100 or above 20 km is a broken sensor, not a drone.
@@ -74,6 +76,16 @@ def _text(report, field, max_length, *, required=True):
     return value
 
 
+def _identifier(report, field, max_length):
+    """An optional serial number or Remote ID, normalized as it enters (registry/identifiers.py): the registry
+    lookup, the track's identity and the evidence all use the one spelling the registry stores.
+    The length is checked again after upper-casing, which can lengthen non-ASCII text ("ß" -> "SS")."""
+    value = normalize_identifier(_text(report, field, max_length, required=False))
+    if value is not None and len(value) > max_length:
+        raise _BadReport(field, f"At most {max_length} characters.")
+    return value
+
+
 def _time(report, now):
     value = report.get("observed_at")
     if value is None:
@@ -123,7 +135,7 @@ def parse_report_batch(body, *, now) -> ReportBatch:
             lat[index] = _number(report, "lat", -90, 90)
             lon[index] = _number(report, "lon", -180, 180)
             altitude_m[index] = _number(report, "altitude_m", MIN_ALTITUDE_M, MAX_ALTITUDE_M)
-            remote_ids.append(_text(report, "remote_id", MAX_REMOTE_ID_LENGTH, required=False))
+            remote_ids.append(_identifier(report, "remote_id", MAX_REMOTE_ID_LENGTH))
             speed_mps.append(_number(report, "speed_mps", 0, MAX_SPEED_MPS, required=False))
             heading_deg.append(_number(report, "heading_deg", 0, 360, required=False))
         except _BadReport as bad:

@@ -15,17 +15,19 @@ MAX_SILENCE_S = 86_400
 
 
 class TrackSerializer(serializers.ModelSerializer):
-    sensor = serializers.CharField(source="sensor.name", default=None, read_only=True)
-    aircraft_serial_number = serializers.CharField(source="aircraft.serial_number", default=None, read_only=True)
-    operator = serializers.CharField(source="aircraft.operator.name", default=None, read_only=True)
-    permit = serializers.CharField(source="permit.reference", default=None, read_only=True)
-    zone = serializers.CharField(source="zone.name", default=None, read_only=True)
-    zone_kind = serializers.CharField(source="zone.kind", default=None, read_only=True)
+    sensor = serializers.CharField(source="sensor.name", default=None, allow_null=True, read_only=True)
+    aircraft_serial_number = serializers.CharField(
+        source="aircraft.serial_number", default=None, allow_null=True, read_only=True
+    )
+    operator = serializers.CharField(source="aircraft.operator.name", default=None, allow_null=True, read_only=True)
+    permit = serializers.CharField(source="permit.reference", default=None, allow_null=True, read_only=True)
+    zone = serializers.CharField(source="zone.name", default=None, allow_null=True, read_only=True)
+    zone_kind = serializers.CharField(source="zone.kind", default=None, allow_null=True, read_only=True)
     hostile = serializers.SerializerMethodField(help_text="Hostile by its class, or a nonconforming flight escalated.")
     escalated = serializers.SerializerMethodField(
         help_text="A nonconforming flight escalated to hostile (outside too long, too far, or in a zone)."
     )
-    sensor_health = serializers.CharField(source="sensor.health", default=None, read_only=True)
+    sensor_health = serializers.CharField(source="sensor.health", default=None, allow_null=True, read_only=True)
     sensor_offline = serializers.SerializerMethodField(help_text="Last seen by a sensor that is now offline.")
 
     class Meta:
@@ -160,7 +162,7 @@ class SensorSerializer(serializers.ModelSerializer):
                 attrs.update(coverage_area=None, coverage_radius_m=None, coverage_boundary=None)
             else:
                 try:
-                    parsed = parse_area(area, radius_m)
+                    parsed = parse_area(area, radius_m, max_vertices=settings.MAX_AREA_VERTICES)
                 except GeometryError as exc:
                     errors[f"coverage_{exc.field}"] = [str(exc)]
                 else:

@@ -36,6 +36,41 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
 
 
+# Any larger `limit` or `offset` reads as this: a `limit` is cut to max_limit anyway, and an offset this
+# far is past the end of every list (an empty page), without Python parsing thousands of digits.
+MAX_PAGE_NUMBER = 10**15
+
+
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
-    # Unbounded, a `?limit=` beyond PostgreSQL's bigint is a database error (a 500).
+    """DRF's, but a `limit` or `offset` that is not a whole number (or below 1 and 0) is a 400 naming
+    it: DRF quietly reads `?offset=abc` as 0, showing a client with a bug the first page as if it
+    had asked for it."""
+
+    # Unbounded, a `?limit=` beyond PostgreSQL's bigint is a database error (a 500); larger limits are cut to this.
     max_limit = 1000
+
+    def get_limit(self, request):
+        if not request.query_params.get(self.limit_query_param, "").strip():
+            return self.default_limit
+        return min(self._whole_number(request, self.limit_query_param, minimum=1), self.max_limit)
+
+    def get_offset(self, request):
+        if not request.query_params.get(self.offset_query_param, "").strip():
+            return 0
+        return self._whole_number(request, self.offset_query_param, minimum=0)
+
+    @staticmethod
+    def _whole_number(request, name, *, minimum):
+        text = request.query_params[name].strip().lstrip("0") or "0"
+        if not (text.isascii() and text.isdigit()) or int(text[:16]) < minimum:
+            raise exceptions.ValidationError({name: [f"Give a whole number of at least {minimum}."]})
+        return MAX_PAGE_NUMBER if len(text) > 15 else int(text)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.limit_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.offset_query_param:
+                parameter["schema"]["minimum"] = 0
+        return parameters

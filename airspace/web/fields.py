@@ -1,9 +1,16 @@
 """DRF fields and mixins shared by the API of several domains: a 4D volume's area and altitude band
-(zones and permits), and a date-time that must carry its time zone."""
+(zones and permits), the bound on free text, a save that turns a lost uniqueness race into a 400,
+lists without the area, and a date-time that must carry its time zone."""
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
 from airspace.geometry import GeometryError, parse_area, validate_altitude_band
+
+# The longest free text a person writes here (a permit's description, a zone's, a decision's reason):
+# a few paragraphs. The columns are unbounded text, so the API and the pages check it.
+FREE_TEXT_MAX_LENGTH = 2000
 
 
 class VolumeSerializerMixin(serializers.Serializer):
@@ -31,7 +38,7 @@ class VolumeSerializerMixin(serializers.Serializer):
             # A new area comes with its own radius (or none): the stored radius was the old circle's.
             radius_m = attrs.get("radius_m") if "area" in attrs else current("radius_m")
             try:
-                area = parse_area(current("area"), radius_m)
+                area = parse_area(current("area"), radius_m, max_vertices=settings.MAX_AREA_VERTICES)
             except GeometryError as exc:
                 errors[exc.field] = [str(exc)]
             else:
@@ -47,6 +54,41 @@ class VolumeSerializerMixin(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+class UniqueAtSaveMixin:
+    """Two requests registering one serial number (or naming two zones alike) at once both pass the
+    uniqueness validators, and the second meets the database's unique constraint: a 500. That
+    constraint waits for the first to commit, so validating again after it names the field (a 400).
+    The save runs in one transaction with what it triggers (the airspace version counter)."""
+
+    def save(self, **kwargs):
+        try:
+            with transaction.atomic():
+                return super().save(**kwargs)
+        except IntegrityError:
+            again = type(self)(self.instance, data=self.initial_data, partial=self.partial, context=self.context)
+            if again.is_valid():
+                raise  # not a uniqueness race: a real fault
+            raise serializers.ValidationError(again.errors) from None
+
+
+AREA_ON_REQUEST = "Only with ?include=area: lists leave the area out (each item's own URL has it)."
+
+
+class WithoutAreaUnlessAskedMixin(serializers.Serializer):
+    """An item of a list (airspace.web.filters.AreaOnRequestMixin): `area` and `radius_m` only when
+    the request asked for them; optional in the schema, which documents them for that case."""
+
+    area = serializers.JSONField(required=False, help_text=AREA_ON_REQUEST)
+    radius_m = serializers.FloatField(required=False, allow_null=True, help_text=AREA_ON_REQUEST)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if not self.context.get("include_area", True):
+            fields.pop("area")
+            fields.pop("radius_m")
+        return fields
 
 
 class AwareDateTimeField(serializers.DateTimeField):

@@ -1,6 +1,8 @@
 """The form pages validate with the API's serializers; this gives their errors the shape a person at a
 form needs: every error at once, and an empty field told what to do rather than DRF's wording."""
 
+from rest_framework.exceptions import ValidationError
+
 EMPTY_CODES = {"required", "null", "blank", "invalid_choice", "invalid"}
 
 
@@ -20,6 +22,15 @@ def validate_form(serializer_class, data, *, hints=None, instance=None, context=
         for field, messages in _worded(rest.errors, data, hints or {}).items():
             errors.setdefault(field, messages)
     return serializer, errors
+
+
+def save_form(serializer, **kwargs):
+    """(saved instance, {}), or (None, {field: [messages]}) when the save refused the data: another
+    request took the same serial number or name between the validation and the save."""
+    try:
+        return serializer.save(**kwargs), {}
+    except ValidationError as invalid:
+        return None, _worded(invalid.detail, serializer.initial_data, {})
 
 
 def _worded(serializer_errors, data, hints):

@@ -1,7 +1,9 @@
 """Restricted and prohibited zones: areas with an altitude band where flights are limited or forbidden."""
 
+from functools import cached_property
+
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 
 
 class RestrictedZone(models.Model):
@@ -35,3 +37,28 @@ class RestrictedZone(models.Model):
         from airspace.geometry import area_from_stored
 
         return area_from_stored(self.area, self.radius_m)
+
+    @cached_property
+    def footprint(self):
+        """The boundary as a shapely polygon, built once however many volumes it is checked against."""
+        from airspace.geometry import polygon_from_boundary
+
+        return polygon_from_boundary(self.boundary)
+
+
+# The key of the PostgreSQL advisory lock that stands for "the zones" (any constant no other lock uses).
+ZONES_LOCK_KEY = 0x5A4F4E45
+
+
+def lock_zones(*, exclusive):
+    """Take the zones lock until the current transaction ends: approvals share it while they check
+    the zones; a zone change holds it alone. So an approval either sees a zone drawn at the same
+    moment, or committed before it and is revoked by it — never neither (row locks cannot say this:
+    a new zone is a row the approval could not have locked). The first lock of both (see
+    permits/services.py for the order). SQLite needs none: one write transaction at a time, and a
+    write on a stale read fails instead of committing."""
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [ZONES_LOCK_KEY])

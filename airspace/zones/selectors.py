@@ -5,18 +5,27 @@ from airspace.geometry import altitude_bands_overlap, polygon_from_boundary
 from .models import RestrictedZone
 
 
-def zones_touching(boundary, min_altitude_m, max_altitude_m, kind=None):
-    """Active zones whose area intersects the footprint and whose altitude band overlaps the band.
-    Zones are few (tens), so they are tested in memory rather than with a spatial database."""
+def active_zones():
+    """The zones in force, by name: read once, they can be checked against many volumes (zones_touching)."""
+    return list(RestrictedZone.objects.filter(active=True).order_by("name"))
+
+
+def zones_touching(boundary, min_altitude_m, max_altitude_m, kind=None, *, among=None):
+    """Active zones (or those of `among`, from active_zones()) whose area intersects the footprint
+    and whose altitude band overlaps the band. Zones are few (tens), so they are tested in memory
+    rather than with a spatial database."""
     footprint = polygon_from_boundary(boundary)
-    zones = RestrictedZone.objects.filter(active=True).order_by("name")
-    if kind:
-        zones = zones.filter(kind=kind)
+    if among is None:
+        zones = RestrictedZone.objects.filter(active=True).order_by("name")
+        if kind:
+            zones = zones.filter(kind=kind)
+    else:
+        zones = [zone for zone in among if not kind or zone.kind == kind]
     return [
         zone
         for zone in zones
         if altitude_bands_overlap(min_altitude_m, max_altitude_m, zone.min_altitude_m, zone.max_altitude_m)
-        and footprint.intersects(polygon_from_boundary(zone.boundary))
+        and footprint.intersects(zone.footprint)
     ]
 
 

@@ -3,6 +3,7 @@
 import json
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -12,7 +13,7 @@ from airspace.web.page_forms import validate_form
 from .models import RestrictedZone
 from .selectors import zones_on_map
 from .serializers import RestrictedZoneSerializer
-from .services import deactivate_zone
+from .services import deactivate_zone, draw_zone
 
 staff_only = roles.page_for(roles.is_command_staff, "Only command staff manage zones and verify aircraft.")
 
@@ -35,8 +36,20 @@ def zones_page(request):
             pass  # the serializer names the field
         serializer, errors = validate_form(RestrictedZoneSerializer, data, hints=ZONE_HINTS)
         if not errors:
-            zone = serializer.save(created_by=request.user)
+            try:
+                zone = draw_zone(officer=request.user, **serializer.validated_data)
+            except ValidationError as taken:  # the name, by another officer a moment ago
+                errors = taken.message_dict
+        if not errors:
             messages.success(request, f"Zone {zone.name} created.")
+            if zone.revoked_permits:
+                references = ", ".join(permit.reference for permit in zone.revoked_permits)
+                messages.warning(request, f"Permits inside the prohibited zone were revoked: {references}.")
+            if zone.permits_to_review:
+                references = ", ".join(permit.reference for permit in zone.permits_to_review)
+                messages.warning(
+                    request, f"Approved flights inside the restricted zone, still in effect: review {references}."
+                )
             return redirect("zones")
         status = 400
     zones = RestrictedZone.objects.order_by("-active", "name")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('airspace', '0007_following'),
+        ('airspace', '0010_following'),
         ('permits', '0001_initial'),
     ]
 

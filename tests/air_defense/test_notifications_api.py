@@ -1,24 +1,30 @@
 """The air defense inbox, acknowledgement, webhook subscriptions and the SSE stream, through the API;
-and the delivery tasks called in-process (the worker tests are in test_notifications_worker.py)."""
+and the delivery tasks called in-process (the worker tests are in test_notifications_worker.py,
+where webhooks may go in test_notifications_destinations.py, leases in test_notifications_leases.py)."""
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis
 from celery.exceptions import Retry
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from airspace import roles
 from airspace.air_defense import stream, webhooks
 from airspace.air_defense.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
 from airspace.air_defense.notifications import notify_permit_change, record_notification, record_notifications
 from airspace.air_defense.services import subscribe_webhook
-from airspace.air_defense.tasks import deliver_notification, deliver_webhook, sweep_undelivered, webhook_backoff_s
+from airspace.air_defense.tasks import (
+    create_webhook_deliveries,
+    deliver_notification,
+    deliver_webhook,
+    webhook_backoff_s,
+)
 from permits.models import State
 from tests.fixtures_celery import REDIS_PORTS, celery_broker, free_port
 
@@ -42,28 +48,50 @@ def notification(kind=Kind.TRACK_HOSTILE, severity=Severity.CRITICAL, created_at
     return created
 
 
-# --- signatures -----------------------------------------------------------------------------
+# --- signatures ---------------------------------------------------------------------------
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+BODY = b'{"id":"5f1c3c0e-0000-4000-8000-000000000001","kind":"permit.approved"}'
+MESSAGE_ID = "5f1c3c0e-0000-4000-8000-000000000001"
 
 
-def test_signature_is_hmac_sha256_of_the_raw_body():
-    body = b'{"id":"1","kind":"permit.approved"}'
-    signature = webhooks.sign(body, "s3cret-of-the-c2-system")
-    assert signature.startswith("sha256=") and len(signature) == len("sha256=") + 64
-    assert webhooks.signature_is_valid(body, "s3cret-of-the-c2-system", signature)
+def test_signature_is_standard_webhooks_and_verifies_with_its_library():
+    headers = webhooks.signed_headers(secret=SECRET, message_id=MESSAGE_ID, body=BODY, attempt=2)
+
+    assert Webhook(SECRET).verify(BODY, headers) == json.loads(BODY)
+    assert headers["webhook-id"] == headers["X-Airspace-Notification-Id"] == MESSAGE_ID
+    assert abs(int(headers["webhook-timestamp"]) - datetime.now(UTC).timestamp()) < 5
+    assert headers["webhook-signature"].startswith("v1,")
+    assert headers["X-Airspace-Delivery-Attempt"] == "2"
 
 
 @pytest.mark.parametrize(
-    "body, secret, signature",
-    [
-        (b'{"id":"1","kind":"permit.revoked"}', "s3cret-of-the-c2-system", None),  # tampered body
-        (b'{"id":"1","kind":"permit.approved"}', "another-secret-entirely", None),  # wrong key
-        (b'{"id":"1","kind":"permit.approved"}', "s3cret-of-the-c2-system", "deadbeef"),  # no sha256= prefix
-        (b'{"id":"1","kind":"permit.approved"}', "s3cret-of-the-c2-system", ""),  # missing header
-    ],
+    "change",
+    ["replayed later", "tampered body", "other id", "wrong secret", "no timestamp"],
 )
-def test_signature_rejects_anything_else(body, secret, signature):
-    genuine = webhooks.sign(b'{"id":"1","kind":"permit.approved"}', "s3cret-of-the-c2-system")
-    assert not webhooks.signature_is_valid(body, secret, genuine if signature is None else signature)
+def test_a_receiver_refuses_replays_and_forgeries(change):
+    """The timestamp is signed with the body and id: a captured delivery replayed after the
+    receiver's tolerance (5 minutes in the library) fails, and so does any edit of the three."""
+    sent_at = datetime.now(UTC) - timedelta(minutes=10) if change == "replayed later" else None
+    headers = webhooks.signed_headers(secret=SECRET, message_id=MESSAGE_ID, body=BODY, attempt=1, now=sent_at)
+    body, secret = BODY, SECRET
+    if change == "tampered body":
+        body = BODY.replace(b"approved", b"revoked")
+    elif change == "other id":
+        headers["webhook-id"] = "5f1c3c0e-0000-4000-8000-000000000002"
+    elif change == "wrong secret":
+        secret = webhooks.new_secret()
+    elif change == "no timestamp":
+        del headers["webhook-timestamp"]
+
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body, headers)
+
+
+def test_generated_secrets_are_standard_webhooks_secrets():
+    secret = webhooks.new_secret()
+    assert secret.startswith("whsec_") and webhooks.secret_problem(secret) is None
+    assert secret != webhooks.new_secret()
 
 
 # --- who may use it -------------------------------------------------------------------------
@@ -189,6 +217,7 @@ def test_detail_shows_the_webhook_deliveries(air_defense, air_defense_user):
     subscription = subscribe_webhook(name="C2 north", url="http://127.0.0.1:18499/hook", user=air_defense_user)
     alert = notification()
     deliver_notification(str(alert.pk))
+    create_webhook_deliveries([str(alert.pk)])  # the webhooks worker's part
 
     detail = air_defense.get(f"{INBOX}{alert.pk}/").json()
 
@@ -202,11 +231,11 @@ def test_detail_shows_the_webhook_deliveries(air_defense, air_defense_user):
 
 @pytest.mark.django_db
 def test_subscription_secret_is_shown_once(air_defense):
-    created = air_defense.post(SUBSCRIPTIONS, {"name": "C2 north", "url": "https://c2.example.mil/hook"}, format="json")
+    created = air_defense.post(SUBSCRIPTIONS, {"name": "C2 north", "url": "http://127.0.0.1:18499/hook"}, format="json")
 
     assert created.status_code == 201
     secret = created.json()["secret"]
-    assert len(secret) >= 32
+    assert secret.startswith("whsec_") and len(secret) >= 32
     assert WebhookSubscription.objects.get().secret == secret
     listed = air_defense.get(SUBSCRIPTIONS).json()["results"]
     assert listed[0]["name"] == "C2 north" and "secret" not in listed[0]
@@ -215,19 +244,18 @@ def test_subscription_secret_is_shown_once(air_defense):
 
 @pytest.mark.django_db
 def test_subscription_with_own_secret_and_rotation(air_defense):
+    ours, next_one = webhooks.new_secret(), webhooks.new_secret()
     created = air_defense.post(
-        SUBSCRIPTIONS,
-        {"name": "C2 south", "url": "http://10.0.0.5:8080/hook", "secret": "a-shared-secret-of-ours"},
-        format="json",
+        SUBSCRIPTIONS, {"name": "C2 south", "url": "http://127.0.0.1:18499/hook", "secret": ours}, format="json"
     ).json()
-    assert created["secret"] == "a-shared-secret-of-ours"
+    assert created["secret"] == ours
 
     rotated = air_defense.patch(
-        f"{SUBSCRIPTIONS}{created['id']}/", {"secret": "the-next-shared-secret", "active": False}, format="json"
+        f"{SUBSCRIPTIONS}{created['id']}/", {"secret": next_one, "active": False}, format="json"
     )
 
     assert rotated.status_code == 200 and "secret" not in rotated.json() and rotated.json()["active"] is False
-    assert WebhookSubscription.objects.get().secret == "the-next-shared-secret"
+    assert WebhookSubscription.objects.get().secret == next_one
     assert air_defense.delete(f"{SUBSCRIPTIONS}{created['id']}/").status_code == 204
     assert not WebhookSubscription.objects.exists()
 
@@ -237,9 +265,13 @@ def test_subscription_with_own_secret_and_rotation(air_defense):
     "body, field",
     [
         ({"name": "x", "url": "not a url"}, "url"),
-        ({"name": "x", "url": "ftp://c2.example.mil/"}, "url"),
-        ({"name": "x", "url": "https://c2.example.mil/", "secret": "short"}, "secret"),
-        ({"url": "https://c2.example.mil/"}, "name"),
+        ({"name": "x", "url": "ftp://127.0.0.1/"}, "url"),
+        ({"name": "x", "url": "http://127.0.0.1:18499/", "secret": "short"}, "secret"),
+        # Not a Standard Webhooks secret: no prefix, not base64, too short a key.
+        ({"name": "x", "url": "http://127.0.0.1:18499/", "secret": "a-shared-secret-of-ours-long-enough"}, "secret"),
+        ({"name": "x", "url": "http://127.0.0.1:18499/", "secret": "whsec_not*base64*at*all"}, "secret"),
+        ({"name": "x", "url": "http://127.0.0.1:18499/", "secret": "whsec_c2hvcnQ="}, "secret"),
+        ({"url": "http://127.0.0.1:18499/"}, "name"),
     ],
 )
 def test_bad_subscription_is_a_400_naming_the_field(air_defense, body, field):
@@ -269,8 +301,8 @@ def test_a_webhook_may_not_point_at_this_host_or_link_local_addresses(air_defens
 
 
 @pytest.mark.django_db
-def test_a_webhook_may_not_be_moved_to_this_host(air_defense):
-    created = air_defense.post(SUBSCRIPTIONS, {"name": "C2", "url": "http://10.0.0.5:8080/hook"}, format="json")
+def test_a_webhook_may_not_be_moved_to_the_broker(air_defense):
+    created = air_defense.post(SUBSCRIPTIONS, {"name": "C2", "url": "http://127.0.0.1:18499/hook"}, format="json")
     assert created.status_code == 201
 
     moved = air_defense.patch(
@@ -278,21 +310,53 @@ def test_a_webhook_may_not_be_moved_to_this_host(air_defense):
     )
 
     assert moved.status_code == 400 and "url" in moved.json()
-    assert WebhookSubscription.objects.get().url == "http://10.0.0.5:8080/hook"
+    assert WebhookSubscription.objects.get().url == "http://127.0.0.1:18499/hook"
+
+
+ADMIN_SUBSCRIPTIONS = "/admin/airspace/webhooksubscription/"
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_a_new_secret_once_and_never_again(admin_client):
+    added = admin_client.post(
+        f"{ADMIN_SUBSCRIPTIONS}add/",
+        {"name": "C2 admin", "url": "http://127.0.0.1:18499/hook", "active": "on"},
+        follow=True,
+    )
+
+    subscription = WebhookSubscription.objects.get()
+    assert subscription.secret.startswith("whsec_") and webhooks.secret_problem(subscription.secret) is None
+    assert subscription.secret in added.content.decode()  # the message after adding
+    for page in (ADMIN_SUBSCRIPTIONS, f"{ADMIN_SUBSCRIPTIONS}{subscription.pk}/change/"):
+        shown = admin_client.get(page)
+        assert shown.status_code == 200 and subscription.secret not in shown.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_admin_checks_the_destination_too(admin_client):
+    refused = admin_client.post(f"{ADMIN_SUBSCRIPTIONS}add/", {"name": "C2", "url": "http://10.9.9.9/hook"})
+
+    assert refused.status_code == 200 and "not in WEBHOOK_ALLOWED_DESTINATIONS" in refused.content.decode()
+    assert not WebhookSubscription.objects.exists()
 
 
 def test_a_webhook_may_not_point_at_the_broker_host(settings):
     # On a private network like the C2 receivers, as in docker-compose.yml; the database host likewise.
     settings.REDIS_URL = "redis://10.0.0.8:6379/0"
-    assert "broker" in webhooks.url_problem("http://10.0.0.8:6379/")
-    assert webhooks.url_problem("http://10.0.0.5:8080/hook") is None
+    settings.WEBHOOK_ALLOWED_DESTINATIONS = ["10.0.0.0/8"]
+    assert "broker" in webhooks.destination_problem("http://10.0.0.8:6379/")
+    assert "broker" in webhooks.destination_problem("http://10.0.0.8:8080/")  # a range does not cover its host
+    assert webhooks.destination_problem("http://10.0.0.5:8080/hook") is None
+    settings.WEBHOOK_ALLOWED_DESTINATIONS = ["10.0.0.0/8", "10.0.0.8"]  # named exactly: all but the broker's port
+    assert webhooks.destination_problem("http://10.0.0.8:8080/") is None
+    assert "broker" in webhooks.destination_problem("http://10.0.0.8:6379/")
 
 
 # --- the delivery tasks, in-process ---------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_deliver_notification_marks_publishes_and_fans_out_once(air_defense_user, settings):
+def test_deliver_notification_publishes_and_marks_then_the_webhooks_side_fans_out_once(air_defense_user, settings):
     settings.AIR_DEFENSE_STREAM_CHANNEL = f"airspace:test:{uuid.uuid4().hex}"  # alone on it
     active = subscribe_webhook(name="active", url="http://127.0.0.1:18498/a", user=air_defense_user)
     subscribe_webhook(name="inactive", url="http://127.0.0.1:18498/b", user=air_defense_user, active=False)
@@ -313,7 +377,13 @@ def test_deliver_notification_marks_publishes_and_fans_out_once(air_defense_user
     }
     alert.refresh_from_db()
     assert alert.delivered_at is not None and alert.delivery_attempts == 1
+    assert alert.fanned_out_at is None and not WebhookDelivery.objects.exists()  # not the alert's business
+
+    assert create_webhook_deliveries([str(alert.pk)]) == 1
+    assert create_webhook_deliveries([str(alert.pk)]) == 0
     assert list(WebhookDelivery.objects.values_list("subscription", flat=True)) == [active.pk]
+    alert.refresh_from_db()
+    assert alert.fanned_out_at is not None
 
 
 @pytest.mark.django_db
@@ -324,9 +394,10 @@ def test_deliver_unknown_notification_does_nothing():
 @pytest.fixture
 def pending_delivery(air_defense_user):
     def make(url):
-        subscription = subscribe_webhook(name="C2", url=url, user=air_defense_user, secret="unit-test-secret-123")
+        subscription = subscribe_webhook(name="C2", url=url, user=air_defense_user, secret=SECRET)
         alert = notification()
         deliver_notification(str(alert.pk))
+        create_webhook_deliveries([str(alert.pk)])
         return WebhookDelivery.objects.get(subscription=subscription, notification=alert)
 
     return make
@@ -341,9 +412,8 @@ def test_deliver_webhook_posts_a_signed_body(webhook_receiver, pending_delivery)
 
     [request] = receiver.received()
     headers = {name.lower(): value for name, value in request["headers"].items()}
-    assert headers["x-airspace-notification-id"] == str(delivery.notification_id)
-    assert webhooks.signature_is_valid(request["body"], "unit-test-secret-123", headers["x-airspace-signature"])
-    assert json.loads(request["body"])["id"] == str(delivery.notification_id)
+    assert headers["x-airspace-notification-id"] == headers["webhook-id"] == str(delivery.notification_id)
+    assert Webhook(SECRET).verify(request["body"], headers)["id"] == str(delivery.notification_id)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
     assert deliver_webhook(delivery.pk) == "nothing to do"
@@ -363,9 +433,9 @@ def test_failed_webhook_is_retried_later_with_backoff(webhook_receiver, pending_
     assert "HTTP 500" in delivery.last_error
     assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=20)
 
-    # A duplicate task before the backoff ran out waits instead of posting.
-    with pytest.raises(Retry):
-        deliver_webhook(delivery.pk)
+    # A duplicate task before the backoff ran out leaves it to the retry that holds its lease.
+    assert delivery.queued_until >= delivery.next_attempt_at
+    assert deliver_webhook(delivery.pk) == "nothing to do"
     assert len(receiver.received()) == 1
     assert WebhookDelivery.objects.get(pk=delivery.pk).attempts == 1
 
@@ -411,25 +481,6 @@ def test_backoff_doubles_up_to_the_cap(settings):
 
 
 @pytest.mark.django_db
-def test_sweep_requeues_what_is_overdue_only(settings):
-    settings.NOTIFICATION_REDELIVER_AFTER_S = 60
-    overdue = notification(created_at=timezone.now() - timedelta(minutes=5))
-    notification()  # just created: its own task is still on the way
-    delivered = notification(created_at=timezone.now() - timedelta(minutes=5))
-    AirDefenseNotification.objects.filter(pk=delivered.pk).update(delivered_at=timezone.now())
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    broker.delete("air_defense")
-
-    try:
-        assert sweep_undelivered() == {"notifications": 1, "webhook_deliveries": 0}
-        queued = [json.loads(raw) for raw in broker.lrange("air_defense", 0, -1)]
-    finally:
-        broker.delete("air_defense")
-    assert [message["headers"]["task"] for message in queued] == ["airspace.air_defense.tasks.deliver_notification"]
-    assert str(overdue.pk) in queued[0]["headers"]["argsrepr"]
-
-
-@pytest.mark.django_db
 def test_broker_down_at_commit_is_tried_once_for_all_of_a_batchs_notifications(
     caplog, django_capture_on_commit_callbacks
 ):
@@ -444,9 +495,11 @@ def test_broker_down_at_commit_is_tried_once_for_all_of_a_batchs_notifications(
                 for i in range(5)
             ]
         )
-    failures = [r for r in caplog.records if r.name == "airspace.air_defense.notifications" and r.levelname == "ERROR"]
+    failures = [r for r in caplog.records if r.name == "airspace.air_defense.tasks" and r.levelname == "ERROR"]
     assert len(failures) == 1
     assert AirDefenseNotification.objects.filter(pk__in=[n.pk for n in created], delivered_at=None).count() == 5
+    # Their leases are released: nothing holds them, so the next sweep sends them.
+    assert AirDefenseNotification.objects.filter(pk__in=[n.pk for n in created], queued_until=None).count() == 5
 
 
 @pytest.mark.django_db

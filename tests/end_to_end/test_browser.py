@@ -5,9 +5,9 @@ shows the approval and then a sensor's hostile track without being reloaded, and
 import pytest
 import requests
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
 
 from airspace import roles
+from airspace.accounts.services import get_api_token
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.air_defense.tasks import deliver_notification
 from airspace.registry.models import Aircraft
@@ -110,7 +110,7 @@ def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
                 }
             ]
         },  # fmt: skip
-        headers={"Authorization": f"Token {Token.objects.create(user=radar).key}"},
+        headers={"Authorization": f"Token {get_api_token(user=radar).key}"},
         timeout=30,
     )
     assert response.status_code == 200, response.text

@@ -5,9 +5,9 @@ import pytest
 import requests
 from django.utils import timezone
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
 
 from airspace import roles
+from airspace.accounts.services import get_api_token
 from tests.conftest import PASSWORD, square
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,7 +28,7 @@ def test_a_track_id_is_text_on_the_console(live_server, signed_in, make_user):
     posted = requests.post(
         f"{live_server.url}/api/v1/tracks/reports/",
         json={"reports": [{**report, "altitude_m": 100}]},
-        headers={"Authorization": f"Token {Token.objects.create(user=radar).key}"},
+        headers={"Authorization": f"Token {get_api_token(user=radar).key}"},
         timeout=30,
     )
     assert posted.status_code == 200, posted.text

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from airspace import roles
+from airspace.accounts.services import get_api_token
 from airspace.surveillance.following import follow_flights
 from airspace.surveillance.models import Sensor
 from permits.models import FlightPermit, State
@@ -26,7 +26,7 @@ PHONE = {"width": 390, "height": 844}
 
 def poster(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {get_api_token(user=user).key}")
 
     def post(*reports):
         response = client.post(REPORTS, {"reports": list(reports)}, format="json")

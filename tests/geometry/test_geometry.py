@@ -87,7 +87,7 @@ def test_circle_vertices_are_radius_from_centre_at_any_latitude(lat, radius):
 @pytest.mark.parametrize(
     "radius, words",
     [
-        (None, "needs radius_m"),
+        (None, "needs its radius"),
         (-5, "between"),
         (5, "between"),
         (60_000, "between"),

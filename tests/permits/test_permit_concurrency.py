@@ -125,3 +125,79 @@ def test_the_clock_skips_a_permit_someone_holds(make_permit):
         release.set()
         holder.join(timeout=30)
     assert services.activate_due_permits() == 1
+
+
+# --- an officer approves while another suspends the aircraft ----------------------------------------
+
+
+def _approved_for_a_suspended_aircraft(permit):
+    """The outcome the race must never leave: a permit in effect for a grounded drone."""
+    from airspace.registry.models import Aircraft
+
+    permit.refresh_from_db()
+    permit.aircraft.refresh_from_db()
+    return permit.aircraft.status == Aircraft.Status.SUSPENDED and permit.state in (State.APPROVED, State.ACTIVE)
+
+
+def _told_air_defense(permit):
+    return list(
+        AirDefenseNotification.objects.filter(permit=permit).order_by("created_at").values_list("kind", flat=True)
+    )
+
+
+def test_a_suspension_while_an_approval_is_being_written_revokes_it_or_stops_it(make_permit, officer, senior_officer):
+    """Deterministic: the approval has checked the aircraft (registered) and is about to write when
+    the suspension runs. Without the aircraft lock the suspension found no permit in effect and
+    committed, then the approval committed: an approved permit for a suspended aircraft."""
+    from django.db.models.signals import pre_save
+
+    from airspace.registry.services import suspend_aircraft
+
+    permit = make_permit(state=State.UNDER_REVIEW)
+    checked, suspended = threading.Event(), threading.Event()
+
+    def pause_the_approval_after_its_checks(sender, instance, **kwargs):
+        if instance.pk == permit.pk and instance.state == State.APPROVED and not checked.is_set():
+            checked.set()
+            suspended.wait(timeout=2)  # with the lock, the suspension waits for us: give up waiting
+
+    def suspend_once_the_approval_has_checked():
+        checked.wait(timeout=10)
+        try:
+            return suspend_aircraft(aircraft_id=permit.aircraft_id, officer=officer)
+        finally:
+            suspended.set()
+
+    pre_save.connect(pause_the_approval_after_its_checks, sender=FlightPermit)
+    try:
+        approval, suspension = run_together(
+            lambda: services.approve_permit(permit_id=permit.pk, officer=senior_officer),
+            suspend_once_the_approval_has_checked,
+        )
+    finally:
+        pre_save.disconnect(pause_the_approval_after_its_checks, sender=FlightPermit)
+
+    assert not isinstance(suspension, Exception), suspension
+    assert not _approved_for_a_suspended_aircraft(permit)
+    if isinstance(approval, Exception):
+        assert permit.state == State.UNDER_REVIEW and _told_air_defense(permit) == []
+    else:  # the approval went first, and the suspension revoked it: air defense heard both
+        assert permit.state == State.REVOKED
+        assert _told_air_defense(permit) == ["permit.approved", "permit.revoked"]
+
+
+@pytest.mark.parametrize("trial", range(5))
+def test_approving_and_suspending_at_once_never_leave_an_approved_permit_for_a_suspended_aircraft(
+    make_permit, officer, senior_officer, trial
+):
+    from airspace.registry.services import suspend_aircraft
+
+    permit = make_permit(state=State.UNDER_REVIEW)
+
+    run_together(
+        lambda: services.approve_permit(permit_id=permit.pk, officer=senior_officer),
+        lambda: suspend_aircraft(aircraft_id=permit.aircraft_id, officer=officer),
+    )
+
+    assert not _approved_for_a_suspended_aircraft(permit)
+    assert _told_air_defense(permit) in ([], ["permit.approved", "permit.revoked"])

@@ -10,6 +10,7 @@ from django.utils import timezone
 from airspace.registry.models import Aircraft
 from permits.models import FlightPermit, State
 from tests.conftest import square
+from tests.fixtures_pages import INTERNAL_NAME, shown_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -226,3 +227,54 @@ def test_actions_that_cannot_be_undone_ask_first_and_say_what_will_happen(
     assert "Deactivate prohibited zone Embassy row?" in deactivate
     suspend = _confirmation(client.get("/aircraft/").content.decode(), f"/aircraft/{approved.aircraft_id}/suspend/")
     assert f"Suspend aircraft {approved.aircraft.serial_number}" in suspend and "revoked" in suspend
+
+
+def test_the_altitude_error_speaks_of_the_altitudes_as_the_form_labels_them(operator_user, make_aircraft, browser_for):
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    response = browser_for(operator_user).post(
+        "/permits/new/", application(aircraft, min_altitude_m="200", max_altitude_m="50")
+    )
+    assert response.status_code == 400
+    message = "The highest altitude (50 m) must be above the lowest altitude (200 m)."
+    assert response.context["errors"]["max_altitude_m"] == [message]
+    page = response.content.decode()
+    assert message in shown_errors(page)
+    assert "Highest altitude" in page and "Lowest altitude" in page  # the labels the message speaks of
+
+
+POINT = json.dumps({"type": "Point", "coordinates": [44.3, 33.25]})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"min_altitude_m": "200", "max_altitude_m": "50"},
+        {"min_altitude_m": "-10"},
+        {"min_altitude_m": "low", "max_altitude_m": "high"},
+        {"area": POINT, "radius_m": "5"},
+        {"area": POINT, "radius_m": ""},
+        {"area": POINT, "radius_m": "wide"},
+        {"radius_m": "300"},  # a polygon with a radius
+        {"area": "{not json"},
+        {"area": json.dumps({"type": "LineString", "coordinates": [[44, 33], [44.1, 33.1]]})},
+        {"starts_at": "soon", "ends_at": "later"},
+        {"aircraft": "999999", "purpose": "racing"},
+    ],
+    ids=lambda changes: "-".join(changes),
+)
+def test_no_application_form_error_names_an_internal_field(operator_user, make_aircraft, browser_for, changes):
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    response = browser_for(operator_user).post("/permits/new/", application(aircraft, **changes))
+    assert response.status_code == 400
+    shown = shown_errors(response.content.decode())
+    assert shown
+    assert not [message for message in shown if INTERNAL_NAME.search(message)], shown
+
+
+def test_why_a_draft_cannot_be_submitted_names_no_internal_field(operator_user, make_permit, browser_for):
+    permit = make_permit(state=State.DRAFT, owner=operator_user)
+    FlightPermit.objects.filter(pk=permit.pk).update(max_altitude_m=5000)  # above the ceiling
+    page = browser_for(operator_user).get(f"/permits/{permit.pk}/").content.decode()
+    shown = shown_errors(page)
+    assert shown
+    assert not [message for message in shown if INTERNAL_NAME.search(message)], shown

@@ -8,6 +8,7 @@ import pytest
 from airspace.registry.models import Aircraft
 from airspace.zones.models import RestrictedZone
 from tests.conftest import square
+from tests.fixtures_pages import INTERNAL_NAME, shown_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +57,25 @@ def test_staff_verify_aircraft_and_manage_zones(officer, operator_user, make_air
     client.post(f"/zones/{zone.pk}/deactivate/")
     zone.refresh_from_db()
     assert zone.active is False
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"mtow_kg": "heavy"}, {"mtow_kg": "5000"}, {"serial_number": "", "remote_id": ""}, {"category": "balloon"}],
+    ids=lambda changes: "-".join(changes),
+)
+def test_no_aircraft_form_error_names_an_internal_field(operator_user, browser_for, changes):
+    form = {
+        "serial_number": "sn-words-1",
+        "remote_id": "rid-words-1",
+        "manufacturer": "DJI",
+        "model": "Mini 4",
+        "category": "multirotor",
+        "mtow_kg": "0.249",
+        **changes,
+    }
+    response = browser_for(operator_user).post("/aircraft/", form)
+    assert response.status_code == 400
+    shown = shown_errors(response.content.decode())
+    assert shown
+    assert not [message for message in shown if INTERNAL_NAME.search(message)], shown

@@ -14,10 +14,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from airspace import roles
+from airspace.accounts.services import get_api_token
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.surveillance.models import Sensor
 from permits.models import FlightPermit, State
@@ -71,7 +71,7 @@ def same_clock_here(settings):
 
 def client_of(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {get_api_token(user=user).key}")
     return client
 
 
@@ -118,9 +118,7 @@ def test_a_drone_flying_then_silent_gets_one_contact_lost_and_one_regained(
 ):
     permit = flying_permit(make_permit)
     radar = client_of(make_user(roles.SENSOR))
-    reader = StreamReader(
-        f"{live_server.url}/api/v1/air-defense/stream/", Token.objects.create(user=air_defense_user).key
-    )
+    reader = StreamReader(f"{live_server.url}/api/v1/air-defense/stream/", get_api_token(user=air_defense_user).key)
     try:
         reader.wait_connected()
         for _ in range(3):

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from airspace import roles
+from airspace.accounts.services import get_api_token
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.surveillance.following import follow_flights, note_sensor_heard
 from airspace.surveillance.models import Sensor, Track
@@ -25,7 +25,7 @@ INSIDE_LON, OUTSIDE_LON, LAT = 44.30, 44.3077, 33.25
 
 def poster(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {get_api_token(user=user).key}")
 
     def post(*reports):
         response = client.post(REPORTS, {"reports": list(reports)}, format="json")

@@ -231,6 +231,15 @@ def test_only_command_staff_set_a_sensors_coverage(sensor, air_defense_user, off
         ({"coverage_area": {"type": "LineString", "coordinates": [[44.3, 33.3], [44.4, 33.4]]}}, "coverage_area"),
         ({"coverage_area": "north of the river"}, "coverage_area"),
         ({"coverage_radius_m": 500}, "coverage_radius_m"),
+        (
+            {
+                "coverage_area": {
+                    "type": "Polygon",
+                    "coordinates": [[[44 + n / 1e4, 33 + (n % 2) / 1e3] for n in range(1500)]],
+                }
+            },
+            "coverage_area",
+        ),
         ({"stale_after_s": 1}, "stale_after_s"),
         ({"stale_after_s": "soon"}, "stale_after_s"),
         ({"stale_after_s": 200, "offline_after_s": 100}, "offline_after_s"),
@@ -258,8 +267,17 @@ def test_the_admin_checks_a_sensors_coverage(sensor, admin_client):
     }
     answer = admin_client.post(url, form)
     assert answer.status_code == 200
-    assert "A Point area needs radius_m" in answer.content.decode()
+    assert "A circle needs its radius in metres." in answer.content.decode()
     answer = admin_client.post(url, {**form, "coverage_radius_m": "3000"})
     assert answer.status_code == 302
     sensor.refresh_from_db()
     assert sensor.coverage_radius_m == 3000 and sensor.coverage_boundary["type"] == "Polygon"
+
+
+def test_a_coverage_polygon_has_as_many_vertices_as_an_area_may(sensor, officer, client_for, settings):
+    settings.MAX_AREA_VERTICES = 10
+    ring = [[44.3 + 0.01 * n / 20, 33.3 + (0.01 if n % 2 else 0)] for n in range(20)]
+    body = {"coverage_area": {"type": "Polygon", "coordinates": [ring + [ring[0]]]}}
+    answer = client_for(officer).patch(f"{SENSORS}{sensor.pk}/", body, format="json")
+    assert answer.status_code == 400
+    assert "at most 10" in answer.json()["coverage_area"][0]

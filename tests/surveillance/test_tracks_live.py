@@ -3,9 +3,9 @@ connections), and a hostile report reaching the live stream through a real Celer
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from airspace.accounts.services import get_api_token
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.surveillance.models import PositionReport, Track
 from permits.models import State
@@ -43,7 +43,7 @@ def post_at_once(token, bodies):
 
 @pytest.mark.parametrize("round_", range(5))
 def test_two_batches_for_one_new_track_at_once_raise_one_alert(sensor_user, round_):
-    token = Token.objects.create(user=sensor_user).key
+    token = get_api_token(user=sensor_user).key
     shared = f"ghost-{round_}"
     # Overlapping tracks in opposite orders: the lock order, not the batch order, must decide.
     first = [shared] + [f"a{round_}-{i}" for i in range(50)] + [f"both{round_}-{i}" for i in range(50)]
@@ -62,7 +62,7 @@ def test_two_batches_for_one_new_track_at_once_raise_one_alert(sensor_user, roun
 @pytest.mark.parametrize("round_", range(3))
 def test_two_batches_changing_one_known_track_at_once_raise_one_alert(sensor_user, make_permit, round_):
     permit = make_permit(state=State.ACTIVE)
-    token = Token.objects.create(user=sensor_user).key
+    token = get_api_token(user=sensor_user).key
     remote_id = permit.aircraft.remote_id
 
     def report(lon):
@@ -91,10 +91,8 @@ def test_hostile_report_reaches_the_live_stream_through_the_worker(
     celery_worker, live_server, sensor_user, air_defense_user, settings
 ):
     settings.AIR_DEFENSE_STREAM_HEARTBEAT_S = 1
-    sensor_token = Token.objects.create(user=sensor_user).key
-    reader = StreamReader(
-        f"{live_server.url}/api/v1/air-defense/stream/", Token.objects.create(user=air_defense_user).key
-    )
+    sensor_token = get_api_token(user=sensor_user).key
+    reader = StreamReader(f"{live_server.url}/api/v1/air-defense/stream/", get_api_token(user=air_defense_user).key)
     try:
         reader.wait_connected()
         client = APIClient()

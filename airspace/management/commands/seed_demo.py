@@ -1,5 +1,7 @@
 """Load the demo data (idempotent): users of every role, operators with drones, and Baghdad's zones."""
 
+import io
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -79,7 +81,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         for username, role, organization in DEMO_USERS:
             extra = ["--organization", organization] if organization else []
-            call_command("adduser", username, "--role", role, "--password", DEMO_PASSWORD, *extra, stdout=self.stdout)
+            call_command(
+                "adduser",
+                username,
+                "--role",
+                role,
+                "--password-stdin",
+                *extra,
+                stdin=io.StringIO(DEMO_PASSWORD),
+                stdout=self.stdout,
+            )
         for org, serial, remote_id, maker, model, category, mtow, verified in DEMO_AIRCRAFT:
             aircraft, created = Aircraft.objects.get_or_create(
                 serial_number=serial,

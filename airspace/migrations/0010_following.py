@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('airspace', '0006_notification_delivered_at_index'),
+        ('airspace', '0009_delivery_leases'),
     ]
 
     operations = [
