@@ -505,19 +505,39 @@ def follow_swarms(*, now):
             {pk: set(swarm.track_ids) for pk, swarm in known.items()},
         )
 
-        new, kept = [], []
+        new, kept, moved = [], [], []
         for (swarm_id, members), positions in zip(matched, found, strict=True):
             centre_lon, centre_lat, radius = centre_and_radius(lon[positions], lat[positions])
             swarm = known[swarm_id] if swarm_id is not None else Swarm(detected_at=now, largest_size=0)
+            changed = (
+                swarm_id is None
+                or swarm.track_ids != sorted(members)
+                or abs(swarm.radius_m - radius) > 1
+                or float(metres_between(swarm.centre_lon, swarm.centre_lat, centre_lon, centre_lat)) > 1
+            )
             swarm.track_ids = sorted(members)
             swarm.size = len(members)
             swarm.largest_size = max(swarm.largest_size, swarm.size)
             swarm.centre_lon, swarm.centre_lat, swarm.radius_m = centre_lon, centre_lat, radius
             swarm.last_seen_at = now
-            (kept if swarm_id is not None else new).append(swarm)
+            if swarm_id is None:
+                new.append(swarm)
+            else:
+                kept.append(swarm)
+                if changed:
+                    moved.append(swarm)
+        # Still there: one statement. Grown, shrunk or moved: one each (few; Django's bulk_update
+        # builds a CASE per field and row, which cost more than the clustering).
         if kept:
-            Swarm.objects.bulk_update(
-                kept, ["track_ids", "size", "largest_size", "centre_lon", "centre_lat", "radius_m", "last_seen_at"]
+            Swarm.objects.filter(pk__in=[swarm.pk for swarm in kept]).update(last_seen_at=now)
+        for swarm in moved:
+            Swarm.objects.filter(pk=swarm.pk).update(
+                track_ids=swarm.track_ids,
+                size=swarm.size,
+                largest_size=swarm.largest_size,
+                centre_lon=swarm.centre_lon,
+                centre_lat=swarm.centre_lat,
+                radius_m=swarm.radius_m,
             )
         if ended:
             Swarm.objects.filter(pk__in=ended).update(ended_at=now)
