@@ -411,8 +411,20 @@ def check_sensor_health(*, now):
     """Every watched sensor's health from when it was last heard: one read of the sensors, and one
     compare-and-set UPDATE per sensor whose health changes (it fails if the sensor was heard, or
     another beat process moved it, in between: exactly one notification per change)."""
-    changed = []
-    # Only those silent past the default stale time, or with times of their own: most are reporting.
+    due = sensors_due(now=now)
+    if not due:
+        return {}
+    index = current_index() if any(health == Health.OFFLINE for _, health, _ in due) else None
+    counts = {}
+    for sensor, health, silent_s in due:
+        if move_sensor_health(sensor=sensor, health=health, silent_s=silent_s, index=index, now=now):
+            counts[health] = counts.get(health, 0) + 1
+    return counts
+
+
+def sensors_due(*, now):
+    """(sensor, its new health, seconds silent) for each watched sensor whose health is due to change:
+    only those silent past the default stale time, or with times of their own, are read."""
     watched = (
         Sensor.objects.filter(active=True, health__in=[Health.ONLINE, Health.STALE])
         .exclude(last_heard_at=None)
@@ -422,30 +434,28 @@ def check_sensor_health(*, now):
             | Q(offline_after_s__isnull=False)
         )
     )
+    due = []
     for sensor in watched:
         silent_s = (now - sensor.last_heard_at).total_seconds()
         if silent_s >= sensor.offline_after:
-            health = Health.OFFLINE
+            due.append((sensor, Health.OFFLINE, silent_s))
         elif silent_s >= sensor.stale_after and sensor.health == Health.ONLINE:
-            health = Health.STALE
-        else:
-            continue
-        changed.append((sensor, health, silent_s))
-    if not changed:
-        return {}
-    index = current_index() if any(health == Health.OFFLINE for _, health, _ in changed) else None
-    counts = {}
-    for sensor, health, silent_s in changed:
-        with transaction.atomic():
-            moved = Sensor.objects.filter(
-                pk=sensor.pk, health=sensor.health, last_heard_at=sensor.last_heard_at, active=True
-            ).update(health=health, health_changed_at=now)
-            if not moved:
-                continue
-            previous, sensor.health, sensor.health_changed_at = sensor.health, health, now
-            record_notification(**_sensor_notification(sensor, previous, silent_s, index, now))
-        counts[health] = counts.get(health, 0) + 1
-    return counts
+            due.append((sensor, Health.STALE, silent_s))
+    return due
+
+
+def move_sensor_health(*, sensor, health, silent_s, index, now):
+    """Move one sensor to its new health and announce it, if it is still as it was read (same health,
+    not heard since): the compare-and-set that makes each change announced once. Returns whether it moved."""
+    with transaction.atomic():
+        moved = Sensor.objects.filter(
+            pk=sensor.pk, health=sensor.health, last_heard_at=sensor.last_heard_at, active=True
+        ).update(health=health, health_changed_at=now)
+        if not moved:
+            return False
+        previous, sensor.health, sensor.health_changed_at = sensor.health, health, now
+        record_notification(**_sensor_notification(sensor, previous, silent_s, index, now))
+    return True
 
 
 def _sensor_notification(sensor, previous, silent_s, index, now):

@@ -309,6 +309,18 @@ def test_flying_on_after_the_window_ended_is_escalated_once_after_the_grace(sens
     assert excursion.end_reason == "reclassified"
 
 
+def test_an_escalated_flight_whose_permit_is_then_revoked_is_not_announced_hostile_twice(
+    fly, flying_permit, officer, settings
+):
+    fly(0, lon=east_of_edge(settings.NONCONFORMING_MAX_EXCURSION_M + 50))
+    assert len(escalations()) == 1
+    permit_services.revoke_permit(permit_id=flying_permit.pk, officer=officer, reason="Strayed towards the palace")
+    assert fly(0, lon=east_of_edge(settings.NONCONFORMING_MAX_EXCURSION_M + 60)) == "unauthorized"
+    # Hostile already, by its escalation: the revocation is announced (permit.revoked), not a second hostile.
+    assert len(notifications("track.hostile")) == 1
+    assert PermitExcursion.objects.get().end_reason == "reclassified"
+
+
 def test_the_excursion_of_a_drone_no_longer_seen_is_closed_when_it_was_last_seen(fly, settings):
     fly(settings.TRACK_ACTIVE_S + 10, lon=east_of_edge(60))
     fly(settings.TRACK_ACTIVE_S + 5, lon=east_of_edge(60))

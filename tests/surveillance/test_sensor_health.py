@@ -281,3 +281,34 @@ def test_a_coverage_polygon_has_as_many_vertices_as_an_area_may(sensor, officer,
     answer = client_for(officer).patch(f"{SENSORS}{sensor.pk}/", body, format="json")
     assert answer.status_code == 400
     assert "at most 10" in answer.json()["coverage_area"][0]
+
+
+def test_a_sensor_heard_after_the_clock_read_it_is_not_declared_offline(sensor_client, sensor, settings):
+    from airspace.surveillance.airspace_index import current_index
+    from airspace.surveillance.following import move_sensor_health, sensors_due
+
+    sensor_client.post(HEARTBEAT)
+    # Last heard a while ago (a sensor's heartbeats are written at most once a second).
+    Sensor.objects.filter(pk=sensor.pk).update(last_heard_at=timezone.now() - timedelta(seconds=5))
+    later = timezone.now() + timedelta(seconds=settings.SENSOR_OFFLINE_S)
+    [(read, health, silent_s)] = sensors_due(now=later)  # the clock reads the sensor...
+    assert health == "offline"
+    sensor_client.post(HEARTBEAT)  # ...the sensor is heard...
+    # ...and the clock's change, made from what it read, does not happen.
+    assert move_sensor_health(sensor=read, health=health, silent_s=silent_s, index=current_index(), now=later) is False
+    sensor.refresh_from_db()
+    assert sensor.health == "online"
+    assert not notifications("sensor.offline")
+
+
+def test_two_clocks_that_read_the_same_sensor_move_it_once(sensor_client, sensor, settings):
+    from airspace.surveillance.airspace_index import current_index
+    from airspace.surveillance.following import move_sensor_health, sensors_due
+
+    sensor_client.post(HEARTBEAT)
+    later = timezone.now() + timedelta(seconds=settings.SENSOR_OFFLINE_S + 1)
+    first, second = sensors_due(now=later), sensors_due(now=later)
+    index = current_index()
+    moved = [move_sensor_health(sensor=s, health=h, silent_s=t, index=index, now=later) for s, h, t in first + second]
+    assert moved == [True, False]
+    assert len(notifications("sensor.offline")) == 1
