@@ -7,7 +7,7 @@ from django.contrib import admin
 
 from airspace.geometry import GeometryError, parse_area
 
-from .models import PositionReport, Sensor, Swarm, Track
+from .models import FollowingRun, PositionReport, Sensor, Swarm, Track
 
 
 class SensorForm(forms.ModelForm):
@@ -72,6 +72,11 @@ class TrackAdmin(admin.ModelAdmin):
 @admin.register(Swarm)
 class SwarmAdmin(admin.ModelAdmin):
     list_display = ["id", "size", "largest_size", "detected_at", "last_seen_at", "ended_at"]
+
+
+@admin.register(FollowingRun)
+class FollowingRunAdmin(admin.ModelAdmin):
+    list_display = ["name", "last_run_at"]
 
 
 admin.site.register(PositionReport)

@@ -30,7 +30,7 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from airspace.air_defense.models import AirDefenseNotification
@@ -562,24 +562,6 @@ def follow_swarms(*, now):
         FollowingRun.objects.filter(name=FOLLOWING_RUN).update(last_run_at=now)
     counts = {"new": len(new), "ongoing": len(kept), "ended": len(ended)}
     return {name: count for name, count in counts.items() if count}
-
-
-# --- reads ----------------------------------------------------------------------------------
-
-
-def last_following_run():
-    """When follow_flights last ran to the end (None: never): the console warns when the clock stops."""
-    return FollowingRun.objects.filter(name=FOLLOWING_RUN).values_list("last_run_at", flat=True).first()
-
-
-def tracks_last_seen_by(sensor_ids, *, since):
-    """How many tracks each sensor saw last among those seen since `since`: one grouped query."""
-    rows = (
-        Track.objects.filter(sensor_id__in=sensor_ids, last_observed_at__gte=since)
-        .values("sensor_id")
-        .annotate(count=Count("id"))
-    )
-    return {row["sensor_id"]: row["count"] for row in rows}
 
 
 def _track_state_payload(track):

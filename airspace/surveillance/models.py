@@ -176,8 +176,8 @@ class Swarm(models.Model):
 
 class FollowingRun(models.Model):
     """One row per periodic job of flight following: a run locks its row with SKIP LOCKED, so two
-    beat processes never run the same pass at once; and the console reads when it last ran (a clock
-    that stopped is a blind spot too)."""
+    beat processes never run the same pass at once; it also keeps when the pass last ran to its end
+    (in the admin: a clock that stopped is a blind spot too)."""
 
     name = models.CharField(max_length=40, primary_key=True)
     last_run_at = models.DateTimeField(null=True, blank=True)

@@ -312,3 +312,17 @@ def test_two_clocks_that_read_the_same_sensor_move_it_once(sensor_client, sensor
     moved = [move_sensor_health(sensor=s, health=h, silent_s=t, index=index, now=later) for s, h, t in first + second]
     assert moved == [True, False]
     assert len(notifications("sensor.offline")) == 1
+
+
+def test_the_demo_radar_covers_central_baghdad_and_keeps_a_coverage_staff_set():
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    radar = Sensor.objects.get(user__username="radar1")
+    assert (radar.coverage_area["coordinates"], radar.coverage_radius_m) == ([44.38, 33.31], 12_000)
+    Sensor.objects.filter(pk=radar.pk).update(coverage_radius_m=3000)
+    call_command("seed_demo", stdout=io.StringIO())
+    radar.refresh_from_db()
+    assert radar.coverage_radius_m == 3000
