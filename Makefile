@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/airspace
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 export PORT
 
-.PHONY: run test install install-dev browser lint format migrate demo-data bench fuzz screenshots clean
+.PHONY: run test install install-dev browser lint format migrate demo-data bench bench-streams fuzz screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ screenshots: install-dev browser
 
 bench: install-dev
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+
+# 1,000 open live streams while sensors post and the API is read (docs/PERFORMANCE.md).
+bench-streams: install-dev
+	$(BIN)/python bench/streams.py $(BENCH_ARGS)
 
 # Schemathesis against /api/schema/ as every role, on gunicorn at 127.0.0.1 with its own database
 # (FUZZ_DATABASE_URL, recreated); bounded by FUZZ_ARGS (--max-examples per operation, --max-time per role).

@@ -79,6 +79,10 @@ AUTHENTICATION_BACKENDS = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+# Threads of each web process for everything but the live stream (config/asgi.py): how many
+# requests one process works on at once.
+WEB_THREADS = env_int("WEB_THREADS", 16)
 
 TEMPLATES = [
     {
@@ -343,7 +347,12 @@ WEBHOOK_ALLOWED_DESTINATIONS = env_list("WEBHOOK_ALLOWED_DESTINATIONS")
 # CA); empty: the public CAs of certifi, as requests uses.
 WEBHOOK_CA_BUNDLE = os.environ.get("WEBHOOK_CA_BUNDLE", "")
 AIR_DEFENSE_STREAM_CHANNEL = os.environ.get("AIR_DEFENSE_STREAM_CHANNEL", "airspace:air-defense:notifications")
+# Also how often an open stream checks that its listener may still listen (role, account, token).
 AIR_DEFENSE_STREAM_HEARTBEAT_S = env_float("AIR_DEFENSE_STREAM_HEARTBEAT_S", 15)
+# Live streams one user may hold open over the whole deployment (429 past it), and one web process
+# (503 past it). A stream costs its web process ~50 KB and no thread (docs/NOTIFICATIONS.md, sizing).
+STREAM_MAX_PER_USER = env_int("STREAM_MAX_PER_USER", 10)
+STREAM_MAX_TOTAL = env_int("STREAM_MAX_TOTAL", 2000)
 WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 5)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_BACKOFF_BASE_S = env_float("WEBHOOK_BACKOFF_BASE_S", 10)

@@ -17,7 +17,13 @@ from airspace.geometry import parse_area
 from airspace.registry.models import Aircraft
 from airspace.zones.models import RestrictedZone
 
-pytest_plugins = ["tests.fixtures_permits", "tests.fixtures_celery", "tests.fixtures_browser", "tests.fixtures_pages"]
+pytest_plugins = [
+    "tests.fixtures_permits",
+    "tests.fixtures_celery",
+    "tests.fixtures_browser",
+    "tests.fixtures_pages",
+    "tests.fixtures_web",
+]
 
 _numbers = itertools.count(1)
 PASSWORD = "correct-horse-battery"

@@ -1,28 +1,30 @@
 """The air defense API: the notification inbox and its acknowledgement, the live stream as
-Server-Sent Events, and the webhook subscriptions of C2 systems. Air defense role only."""
+Server-Sent Events (who may open one; the stream itself is stream_events.py), and the
+webhook subscriptions of C2 systems. Air defense role only."""
 
+import copy
 import json
-import time
 import uuid
-from collections import OrderedDict
-from datetime import timedelta
+from functools import partial
+from importlib import import_module
 
 import django_filters
+import redis
 from django.conf import settings
-from django.db.models import Q
-from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.contrib import auth
+from django.utils.functional import SimpleLazyObject
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import renderers, status, viewsets
+from rest_framework import exceptions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from airspace import roles
-from airspace.air_defense import stream
+from airspace.air_defense import stream_slots
 from airspace.web.filters import UtcIsoDateTimeFilter
 
 from .models import AirDefenseNotification, WebhookSubscription
@@ -33,12 +35,8 @@ from .serializers import (
     WebhookSubscriptionSerializer,
 )
 from .services import acknowledge_notification, subscribe_webhook
-from .stream import stream_message
+from .stream_events import open_stream
 
-# created_at is stamped when the row is written, not when its transaction commits: a notification
-# may become visible after a newer one was already streamed. Replaying from a little before the
-# cursor catches it; receivers de-duplicate on the id anyway (at-least-once).
-REPLAY_MARGIN = timedelta(seconds=60)
 TRUE_FALSE = (("true", "true"), ("false", "false"), ("1", "1"), ("0", "0"))
 
 
@@ -121,12 +119,33 @@ class EventStreamRenderer(renderers.BaseRenderer):
         return json.dumps(data).encode()
 
 
-def _event(notification_message):
-    return (
-        f"id: {notification_message['id']}\n"
-        f"event: {notification_message['kind']}\n"
-        f"data: {json.dumps(notification_message, separators=(',', ':'))}\n\n"
-    )
+class TooManyStreams(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_streams"
+
+    def __init__(self, refused):
+        super().__init__(
+            f"You have {refused.limit} live streams open, the most one user may have: close one, or try again later."
+        )
+        self.wait = refused.retry_after_s  # DRF's exception handler makes it the Retry-After header
+
+
+class StreamsFull(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "streams_full"
+
+    def __init__(self, refused):
+        super().__init__(
+            f"This server carries as many live streams as it may ({refused.limit}); try again in a moment."
+        )
+        self.wait = refused.retry_after_s
+
+
+class StreamUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "stream_unavailable"
+    default_detail = "The live stream cannot reach Redis right now; try again in a few seconds."
+    wait = 5
 
 
 class NotificationStreamView(APIView):
@@ -136,7 +155,12 @@ class NotificationStreamView(APIView):
     the notifications created after that one (and any committed late, up to a minute before it) are
     replayed from the database first, and so are those delivered since, however old (a notification
     the sweep delivered late went out live while the client was away). Delivery is at least once:
-    ignore an id you have seen."""
+    ignore an id you have seen.
+
+    Each user may hold `STREAM_MAX_PER_USER` streams open (429 past it) and each web process
+    `STREAM_MAX_TOTAL` (503 past it), both with Retry-After. At every heartbeat the listener's
+    credentials and role are checked again: a stream whose user lost the air defense role, was
+    deactivated, signed out or had the token revoked ends with a `: closed: <why>` comment."""
 
     permission_classes = [IsAuthenticated, roles.IsAirDefense]
     renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
@@ -149,14 +173,30 @@ class NotificationStreamView(APIView):
         responses={
             (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description="The event stream"),
             400: OpenApiResponse(description="Unknown Last-Event-ID"),
+            429: OpenApiResponse(description="This user has STREAM_MAX_PER_USER streams open (Retry-After)"),
+            503: OpenApiResponse(description="This server has STREAM_MAX_TOTAL streams open (Retry-After)"),
         },
     )
     def get(self, request):
         last_seen = self._last_seen(request)
-        response = StreamingHttpResponse(self._events(last_seen), content_type="text/event-stream")
-        response["Cache-Control"] = "no-cache"
-        response["X-Accel-Buffering"] = "no"  # nginx must not buffer the stream
-        return response
+        try:
+            slot = stream_slots.acquire(user_id=request.user.pk)
+        except stream_slots.StreamRefused as refused:
+            raise (TooManyStreams if refused.per_user else StreamsFull)(refused) from None
+        except redis.RedisError:
+            raise StreamUnavailable() from None
+        return open_stream(
+            request=request._request,
+            last_seen=last_seen,
+            slot=slot,
+            reason_to_close=partial(self._reason_to_close, request._request, request.user.pk),
+        )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # A refusal (400, 401, 403, 429, 503) is JSON, also for an EventSource that asked for events.
+        if isinstance(response, Response):
+            request.accepted_renderer, request.accepted_media_type = renderers.JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def _last_seen(self, request):
         """The notification the client saw last, or None for live only."""
@@ -173,73 +213,29 @@ class NotificationStreamView(APIView):
             raise ValidationError({field: ["No notification has this id."]})
         return notification
 
-    def _events(self, last_seen):
-        heartbeat_s = settings.AIR_DEFENSE_STREAM_HEARTBEAT_S
-        # Without Redis, notifications delivered by another process (the clock) never reach this
-        # process's fan-out: poll the database for them, often enough to look live.
-        catch_up_s = None if stream.uses_redis() else min(2.0, heartbeat_s)
-        seen = _SeenIds()
-        cursor = last_seen.created_at if last_seen else timezone.now()
-        if last_seen:
-            seen.add(str(last_seen.pk))
-        # Subscribe before replaying, so nothing created meanwhile falls between the two.
-        with stream.subscribe() as subscription:
-            yield "retry: 3000\n: connected\n\n"
-            if last_seen:
-                cursor, replayed = self._created_since(cursor, seen)
-                yield from replayed
-            next_heartbeat = time.monotonic() + heartbeat_s
-            next_catch_up = time.monotonic() + (catch_up_s or heartbeat_s)
-            while True:
-                wait = min(next_heartbeat, next_catch_up) - time.monotonic()
-                message = subscription.get(timeout=max(wait, 0.05))
-                if message and seen.add(message["id"]):
-                    yield _event(message)
-                now = time.monotonic()
-                if catch_up_s and now >= next_catch_up:
-                    next_catch_up = now + catch_up_s
-                    cursor, missed = self._created_since(cursor, seen)
-                    yield from missed
-                if now >= next_heartbeat:
-                    next_heartbeat = now + heartbeat_s
-                    yield ": heartbeat\n\n"
-
-    @staticmethod
-    def _created_since(cursor, seen, batch=500):
-        """Events of the notifications created or delivered at or after `cursor` (less the replay
-        margin) not sent on this connection yet, and the new cursor."""
-        events = []
-        since = cursor - REPLAY_MARGIN
-        # The live stream carries a notification when it is delivered, which after a crash or an
-        # outage is the sweep's doing, minutes after it was created: the client may have been away
-        # when it went out live, so whatever was delivered since counts too, however old.
-        recent = AirDefenseNotification.objects.filter(Q(created_at__gte=since) | Q(delivered_at__gte=since))
-        after = None
-        while True:
-            page = recent.order_by("created_at", "id")
-            if after:
-                page = page.filter(Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.id))
-            notifications = list(page[:batch])
-            events.extend(_event(stream_message(n)) for n in notifications if seen.add(str(n.pk)))
-            if notifications:
-                after = notifications[-1]
-                cursor = max(cursor, after.created_at)
-            if len(notifications) < batch:
-                return cursor, events
+    def _reason_to_close(self, http_request, user_id):
+        """Why the listener who opened this stream may no longer listen, or None. The view's own
+        authentication classes run again on the request's credentials — so a revoked or expired
+        token fails whatever kind of token it is — with the browser session loaded afresh; then
+        the view's permissions, on the user as the database has it now."""
+        request = Request(_with_fresh_session(http_request), authenticators=self.get_authenticators())
+        try:
+            user = request.user
+        except exceptions.APIException:
+            return "the credentials are no longer valid"
+        if not user.is_authenticated or user.pk != user_id:
+            return "signed out"
+        if not all(permission.has_permission(request, self) for permission in self.get_permissions()):
+            return "no longer allowed to listen"
+        return None
 
 
-class _SeenIds:
-    """The ids one connection has sent, bounded: a long-lived stream must not grow without end."""
-
-    def __init__(self, limit=10_000):
-        self._ids = OrderedDict()
-        self._limit = limit
-
-    def add(self, notification_id):
-        """Remember the id; False if it was already sent."""
-        if notification_id in self._ids:
-            return False
-        self._ids[notification_id] = None
-        if len(self._ids) > self._limit:
-            self._ids.popitem(last=False)
-        return True
+def _with_fresh_session(http_request):
+    """A copy of the request whose session is read again from the session store, and whose user is
+    the one that session holds now (none after sign-out, deactivation or a password change)."""
+    fresh = copy.copy(http_request)
+    session = getattr(http_request, "session", None)
+    if session is not None:
+        fresh.session = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
+        fresh.user = SimpleLazyObject(lambda: auth.get_user(fresh))
+    return fresh

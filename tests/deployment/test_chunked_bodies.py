@@ -2,56 +2,21 @@
 `Transfer-Encoding: chunked` and no Content-Length as empty (config/wsgi.py: ChunkedBodies)."""
 
 import json
-import os
-import signal
-import subprocess
 
 import pytest
 import requests
 
 from airspace.accounts.services import get_api_token
 from tests.conftest import PASSWORD
-from tests.fixtures_celery import BIN, ROOT, database_url_of_tests, free_port, wait_for
 
 PERMITS = "/api/v1/permits/"
 
 
 @pytest.fixture
-def gunicorn_server(django_db_setup, django_db_blocker):
-    """The web process as `make run` starts it (gunicorn, gthread), on 127.0.0.1, on the test database."""
-    port = free_port(range(18470, 18490))
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_of_tests(),
-        "SECRET_KEY": "a-test-secret-key-that-is-long-enough-" * 2,
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread"]
-        + ["--workers", "1", "--threads", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def answers():
-        try:
-            return requests.get(f"{url}/login/", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_for(answers, timeout=60, message="gunicorn to answer")
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def gunicorn_server(web_process):
+    """The web process as `make run` starts it (the Procfile's `web:` line: gunicorn with the uvicorn
+    worker, every request but the stream in a2wsgi's threads), on 127.0.0.1, on the test database."""
+    return web_process(REDIS_URL=None).url
 
 
 def _chunks(body):

@@ -17,8 +17,9 @@ def run_python(code, **env):
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
 
 
-def test_web_process_refuses_the_demo_secret_key_on_postgres():
-    started = run_python("import config.wsgi", DATABASE_URL=POSTGRES)
+@pytest.mark.parametrize("application", ["config.asgi", "config.wsgi"])  # the web process; gunicorn gthread
+def test_web_process_refuses_the_demo_secret_key_on_postgres(application):
+    started = run_python(f"import {application}", DATABASE_URL=POSTGRES)
     assert started.returncode != 0
     assert "SECRET_KEY is not set" in started.stderr
 
