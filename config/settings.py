@@ -290,6 +290,7 @@ CELERY_TASK_QUEUES = (
     Queue("default", Exchange("default", type="direct"), routing_key="default"),
     Queue("air_defense", Exchange("air_defense", type="direct"), routing_key="air_defense"),
     Queue("webhooks", Exchange("webhooks", type="direct"), routing_key="webhooks"),
+    Queue("following", Exchange("following", type="direct"), routing_key="following"),
 )
 # Alerts to the stream and webhook posts on queues of their own, served by their own workers
 # (Procfile, docker-compose.yml): a burst of alerts fans out to tens of thousands of webhook posts,
@@ -301,6 +302,9 @@ CELERY_TASK_ROUTES = {
     "airspace.air_defense.tasks.create_webhook_deliveries": {"queue": "webhooks"},
     "airspace.air_defense.tasks.queue_webhook_posts": {"queue": "webhooks"},
     "airspace.air_defense.tasks.deliver_webhook": {"queue": "webhooks"},
+    # Flight following's pass (50-200 ms of CPU every few seconds) on a worker of its own: on the
+    # alerts worker it held one of its processes, and the alerts that came meanwhile waited.
+    "airspace.surveillance.tasks.follow_flights": {"queue": "following"},
 }
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.
