@@ -112,8 +112,9 @@ def main():
     REPORTS.mkdir(parents=True, exist_ok=True)
     server_log = open(REPORTS / "gunicorn.log", "w")  # noqa: SIM115 - closed with the server
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
-        + ["--worker-class", "gthread", "--workers", "1", "--threads", "4", "--timeout", "60"],
+        # The Procfile's web process: the API in its thread pool, the stream on the event loop.
+        [str(BIN / "gunicorn"), "config.asgi:application", "--bind", f"127.0.0.1:{port}"]
+        + ["--worker-class", "config.web_worker.WebWorker", "--workers", "1", "--timeout", "60"],
         cwd=ROOT,
         env=env,
         stdout=server_log,
