@@ -215,22 +215,88 @@ def altitude_bands_overlap(a_min, a_max, b_min, b_max) -> bool:
 
 
 METRES_PER_DEGREE_LAT = 111_320.0
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def _local_frame(polygon: Polygon) -> tuple[float, float, float]:
+    """The centre and east-west scale of the local equirectangular frame around a polygon: metres
+    east and north of its centroid. For areas of metres to a few tens of km the error is far below
+    the tolerances the spatial checks use."""
+    lon0, lat0 = polygon.centroid.x, polygon.centroid.y
+    return lon0, lat0, METRES_PER_DEGREE_LAT * math.cos(math.radians(lat0))
 
 
 def buffer_metres(polygon: Polygon, metres: float) -> Polygon:
-    """Grow a lon/lat polygon by about `metres` on every side. Uses a local equirectangular scaling
-    around the polygon's centre: for tolerances of metres to a few km the error is far below the
-    tolerance itself, and it is fast enough (~0.1 ms) to rebuild the classification index often."""
+    """Grow a lon/lat polygon by about `metres` on every side, in its local frame (_local_frame): fast
+    enough (~0.1 ms) to rebuild the classification index often."""
     if metres <= 0:
         return polygon
-    lon0, lat0 = polygon.centroid.x, polygon.centroid.y
-    x_scale = METRES_PER_DEGREE_LAT * math.cos(math.radians(lat0))
-
-    def to_metres(xy):
-        return np.column_stack([(xy[:, 0] - lon0) * x_scale, (xy[:, 1] - lat0) * METRES_PER_DEGREE_LAT])
+    polygon_m, lon0, lat0, x_scale = metric_polygon(polygon)
 
     def to_degrees(xy):
         return np.column_stack([xy[:, 0] / x_scale + lon0, xy[:, 1] / METRES_PER_DEGREE_LAT + lat0])
 
-    grown = shapely.transform(polygon, to_metres).buffer(metres, quad_segs=4)
-    return shapely.transform(grown, to_degrees)
+    return shapely.transform(polygon_m.buffer(metres, quad_segs=4), to_degrees)
+
+
+@dataclass(frozen=True)
+class MetricPolygons:
+    """Polygons each drawn in metres in its own local frame (_local_frame), so that the distance
+    from many points to many polygons is measured in metres in one vectorized call."""
+
+    polygons: np.ndarray  # shapely polygons, metres east and north of their centres
+    lon0: np.ndarray
+    lat0: np.ndarray
+    x_scale: np.ndarray
+
+    def __len__(self):
+        return len(self.polygons)
+
+
+def metric_polygon(polygon: Polygon) -> tuple[Polygon, float, float, float]:
+    """One polygon in metres around its centre, with the frame: (polygon_m, lon0, lat0, x_scale)."""
+    lon0, lat0, x_scale = _local_frame(polygon)
+
+    def to_metres(xy):
+        return np.column_stack([(xy[:, 0] - lon0) * x_scale, (xy[:, 1] - lat0) * METRES_PER_DEGREE_LAT])
+
+    return shapely.transform(polygon, to_metres), lon0, lat0, x_scale
+
+
+def metric_polygons(frames) -> MetricPolygons:
+    """Gather metric_polygon() results into arrays."""
+    frames = list(frames)
+    polygons = np.empty(len(frames), dtype=object)
+    polygons[:] = [frame[0] for frame in frames]
+    return MetricPolygons(
+        polygons=polygons,
+        lon0=np.array([frame[1] for frame in frames], dtype=float),
+        lat0=np.array([frame[2] for frame in frames], dtype=float),
+        x_scale=np.array([frame[3] for frame in frames], dtype=float),
+    )
+
+
+def distances_to_polygons_m(metric: MetricPolygons, which, lon, lat) -> np.ndarray:
+    """Metres from each point (lon[i], lat[i]) to the polygon metric.polygons[which[i]]; 0 inside."""
+    which = np.asarray(which, dtype=np.int64)
+    if not len(which):
+        return np.empty(0)
+    x = (np.asarray(lon, dtype=float) - metric.lon0[which]) * metric.x_scale[which]
+    y = (np.asarray(lat, dtype=float) - metric.lat0[which]) * METRES_PER_DEGREE_LAT
+    return shapely.distance(metric.polygons[which], shapely.points(x, y))
+
+
+def metres_between(lon1, lat1, lon2, lat2):
+    """Great-circle distance in metres (haversine), vectorized over numpy arrays."""
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(value, dtype=float)) for value in (lon1, lat1, lon2, lat2))
+    half_chord = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(half_chord, 0, 1)))
+
+
+def degree_boxes(lon, lat, metres):
+    """Boxes that hold every point within `metres` of each point: for a tree query before the exact
+    distance is measured. The east-west half-width grows with latitude (1.01: a margin for rounding)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    half_lat = 1.01 * metres / METRES_PER_DEGREE_LAT
+    half_lon = half_lat / np.maximum(np.cos(np.radians(np.minimum(np.abs(lat) + half_lat, 89.9))), 1e-6)
+    return shapely.box(lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)

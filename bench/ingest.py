@@ -136,14 +136,18 @@ def stream_reader(url, token, received, ready, stop):
 
 
 BATCH_MARK = "__BATCH__"
+# Each POST stamps its reports with the time it is sent, as a sensor does: flight following watches
+# the time of the last report (a drone whose reports kept one old time would be contact lost).
+OBSERVED_MARK = "__OBSERVED_AT__"
 PREPARED_BODIES = 20
 
 
 def prepared_bodies(rng, drones, batch_size, hostile_per_batch, run, worker_number):
     """Request bodies built before the clock starts, so that the load generator (on the same cores
     as the service) spends its CPU sending, not composing JSON. Each send puts the batch number
-    into the intruders' track ids, so every batch brings new hostile tracks."""
-    observed_at = datetime.now(UTC).isoformat()  # valid for the whole run (reports may be 24 h old)
+    into the intruders' track ids, so every batch brings new hostile tracks, and the time of sending
+    into every report."""
+    observed_at = OBSERVED_MARK
     bodies = []
     for _ in range(PREPARED_BODIES):
         reports = []
@@ -190,7 +194,11 @@ def sensor_process(url, token, drones, batch_size, hostile_per_batch, duration_s
     batch_number = 0
     deadline = time.time() + duration_s
     while time.time() < deadline:
-        body = bodies[batch_number % len(bodies)].replace(BATCH_MARK, str(batch_number))
+        body = (
+            bodies[batch_number % len(bodies)]
+            .replace(BATCH_MARK, str(batch_number))
+            .replace(OBSERVED_MARK, datetime.now(UTC).isoformat())
+        )
         hostile_ids = [f"intruder-{run}-{worker_number}-{batch_number}-{n}" for n in range(hostile_per_batch)]
         started = time.time()
         response = session.post(f"{url}/api/v1/tracks/reports/", data=body, timeout=60)

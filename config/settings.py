@@ -290,6 +290,7 @@ CELERY_TASK_QUEUES = (
     Queue("default", Exchange("default", type="direct"), routing_key="default"),
     Queue("air_defense", Exchange("air_defense", type="direct"), routing_key="air_defense"),
     Queue("webhooks", Exchange("webhooks", type="direct"), routing_key="webhooks"),
+    Queue("following", Exchange("following", type="direct"), routing_key="following"),
 )
 # Alerts to the stream and webhook posts on queues of their own, served by their own workers
 # (Procfile, docker-compose.yml): a burst of alerts fans out to tens of thousands of webhook posts,
@@ -301,11 +302,17 @@ CELERY_TASK_ROUTES = {
     "airspace.air_defense.tasks.create_webhook_deliveries": {"queue": "webhooks"},
     "airspace.air_defense.tasks.queue_webhook_posts": {"queue": "webhooks"},
     "airspace.air_defense.tasks.deliver_webhook": {"queue": "webhooks"},
+    # Flight following's pass (50-200 ms of CPU every few seconds) on a worker of its own: on the
+    # alerts worker it held one of its processes, and the alerts that came meanwhile waited.
+    "airspace.surveillance.tasks.follow_flights": {"queue": "following"},
 }
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.
 NOTIFICATION_SWEEP_INTERVAL_S = env_float("NOTIFICATION_SWEEP_INTERVAL_S", 10)
 PERMIT_CLOCK_INTERVAL_S = env_float("PERMIT_CLOCK_INTERVAL_S", 15)
+# Flight following's clock (surveillance/following.py): Flight Blender checks conformance every 5 s,
+# and ASTM F3548 wants a contingent operation announced within 5 s.
+FOLLOWING_CHECK_INTERVAL_S = env_float("FOLLOWING_CHECK_INTERVAL_S", 5)
 CELERY_BEAT_SCHEDULE = {
     "sweep-undelivered-notifications": {
         "task": "airspace.air_defense.tasks.sweep_undelivered",
@@ -316,6 +323,12 @@ CELERY_BEAT_SCHEDULE = {
     "expire-stale-applications": {
         "task": "permits.tasks.expire_stale_applications",
         "schedule": PERMIT_CLOCK_INTERVAL_S,
+    },
+    "follow-flights": {
+        "task": "airspace.surveillance.tasks.follow_flights",
+        "schedule": FOLLOWING_CHECK_INTERVAL_S,
+        # A tick the workers could not run in time is dropped: the next one covers it.
+        "options": {"expires": FOLLOWING_CHECK_INTERVAL_S},
     },
 }
 
@@ -368,6 +381,27 @@ TRACK_MAX_CLOCK_SKEW_S = env_float("TRACK_MAX_CLOCK_SKEW_S", 120)
 TRACK_MAX_REPORT_AGE_H = env_float("TRACK_MAX_REPORT_AGE_H", 24)
 TRACK_ACTIVE_S = env_float("TRACK_ACTIVE_S", 60)
 CONSOLE_TRACK_REFRESH_S = env_float("CONSOLE_TRACK_REFRESH_S", 3)
+
+# --- Flight following (surveillance/following.py; README "Flight following" gives the anchors) -----
+# A permitted drone unseen this long is contact lost (Flight Blender: telemetry older than 15 s makes
+# an operation Contingent); critical when it was last within this distance of a zone.
+CONTACT_LOST_S = env_float("CONTACT_LOST_S", 15)
+CONTACT_LOST_ZONE_MARGIN_M = env_float("CONTACT_LOST_ZONE_MARGIN_M", 1000)
+# Seen again farther than this from where it was lost, the regained note says so.
+CONTACT_REGAINED_FAR_M = env_float("CONTACT_REGAINED_FAR_M", 500)
+# Outside its volume or window this long, or this far from its volume, a permitted flight is
+# escalated to hostile (NASA TCL4: 60 s to correct before the flight is treated as rogue; ASTM F3548:
+# a nonconforming operation may recover within 60 s).
+NONCONFORMING_GRACE_S = env_float("NONCONFORMING_GRACE_S", 60)
+NONCONFORMING_MAX_EXCURSION_M = env_float("NONCONFORMING_MAX_EXCURSION_M", 150)
+# A sensor silent this long is stale, then offline (the sensor-health timeouts of open C-UAS kits).
+SENSOR_STALE_S = env_float("SENSOR_STALE_S", 30)
+SENSOR_OFFLINE_S = env_float("SENSOR_OFFLINE_S", 120)
+# At least this many hostile tracks, each within SWARM_RADIUS_M of another, all seen within
+# SWARM_WINDOW_S, are one swarm.
+SWARM_MIN_TRACKS = env_int("SWARM_MIN_TRACKS", 3)
+SWARM_RADIUS_M = env_float("SWARM_RADIUS_M", 500)
+SWARM_WINDOW_S = env_float("SWARM_WINDOW_S", 60)
 # No tile server unless one is named: the service runs on closed networks, and a public tile server
 # would learn where command staff are looking. Maps draw zones, volumes and tracks without tiles.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")

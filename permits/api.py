@@ -41,8 +41,8 @@ class FlightPermitViewSet(
 
     def get_queryset(self):
         if self.action == "queue":
-            return review_queue()
-        return permits_visible_to(self.request.user)
+            return review_queue().prefetch_related("excursions")
+        return permits_visible_to(self.request.user).prefetch_related("excursions")
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

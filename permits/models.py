@@ -313,3 +313,54 @@ class PermitTransitionLog(models.Model):
 
     def __str__(self):
         return f"{self.permit} {self.from_state} -> {self.to_state}"
+
+
+class PermitExcursion(models.Model):
+    """One spell of a permitted flight outside its volume or its window: from the first report
+    outside to the first back inside. The permit's record of them — how many, the longest, the
+    farthest — is what a conformance budget (ASTM F3548: at most 18 an hour) is counted on. Written
+    by flight following (airspace/surveillance/tracks.py and following.py)."""
+
+    class End(models.TextChoices):
+        BACK_INSIDE = "back_inside", "Back inside its volume"
+        RECLASSIFIED = "reclassified", "No longer under this permit"
+        SIGHT_LOST = "sight_lost", "No longer seen"
+
+    class Escalation(models.TextChoices):
+        GRACE = "grace", "Outside past the grace period"
+        DISTANCE = "distance", "Too far from its volume"
+        ZONE = "zone", "Inside a zone it is not approved for"
+
+    permit = models.ForeignKey(FlightPermit, on_delete=models.CASCADE, related_name="excursions")
+    track = models.ForeignKey("airspace.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=End.choices, blank=True)
+    # Metres from the volume (3D) at the farthest report; 0 when only the window was left.
+    farthest_m = models.FloatField(default=0)
+    outside_window = models.BooleanField(default=False)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalation_reason = models.CharField(max_length=20, choices=Escalation.choices, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["track"], condition=models.Q(ended_at=None), name="one_open_excursion_per_track"
+            )
+        ]
+        indexes = [
+            # The clock's question every few seconds: which open, unescalated excursions passed the grace.
+            models.Index(
+                fields=["started_at"],
+                name="excursion_to_escalate",
+                condition=models.Q(ended_at=None, escalated_at=None),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.permit} outside from {self.started_at:%H:%M:%S}"
+
+    def duration_s(self, now=None):
+        """Seconds outside so far (until now for an open excursion)."""
+        return ((self.ended_at or now or timezone.now()) - self.started_at).total_seconds()

@@ -1,7 +1,10 @@
-"""Which permits a person may see, and the staff review queue."""
+"""Which permits a person may see, the staff review queue, and a permit's conformance record."""
+
+from datetime import timedelta
 
 import shapely
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from airspace import roles
 from airspace.geometry import altitude_bands_overlap, buffer_metres, polygon_from_boundary
@@ -82,3 +85,21 @@ def permits_in_effect_touching(boundary, min_altitude_m, max_altitude_m):
     footprint = polygon_from_boundary(boundary)
     areas = [polygon_from_boundary(permit.boundary) for permit in in_effect]
     return [permit for permit, touches in zip(in_effect, shapely.intersects(footprint, areas), strict=True) if touches]
+
+
+def conformance_record(permit, *, now=None):
+    """How the flight kept to its volume and window (flight following's PermitExcursion rows): how
+    many excursions, how many were escalated to hostile, the longest and the farthest, how many
+    started in the last hour (ASTM F3548 allows at most 18 an hour), and since when it is outside,
+    if it is now. Reads `permit.excursions.all()`, so a prefetch serves a whole page."""
+    now = now or timezone.now()
+    excursions = list(permit.excursions.all())
+    open_excursions = [excursion for excursion in excursions if excursion.ended_at is None]
+    return {
+        "excursions": len(excursions),
+        "escalated": sum(excursion.escalated_at is not None for excursion in excursions),
+        "longest_s": round(max((excursion.duration_s(now) for excursion in excursions), default=0), 1),
+        "farthest_m": round(max((excursion.farthest_m for excursion in excursions), default=0), 1),
+        "excursions_last_hour": sum(excursion.started_at >= now - timedelta(hours=1) for excursion in excursions),
+        "outside_since": open_excursions[-1].started_at if open_excursions else None,
+    }

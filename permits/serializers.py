@@ -1,5 +1,6 @@
 """Permit API input and output: the shape of the data, nothing of the workflow."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from airspace import roles
@@ -12,7 +13,17 @@ from airspace.web.fields import (
 )
 
 from .models import FlightPermit, PermitTransitionLog, window_problems
+from .selectors import conformance_record
 from .services import available_transitions
+
+
+class ConformanceSerializer(serializers.Serializer):
+    excursions = serializers.IntegerField(help_text="Spells outside the volume or window, so far.")
+    escalated = serializers.IntegerField(help_text="Of which escalated to hostile.")
+    longest_s = serializers.FloatField()
+    farthest_m = serializers.FloatField(help_text="Metres from the volume at the farthest.")
+    excursions_last_hour = serializers.IntegerField(help_text="Started in the last hour (ASTM F3548: at most 18).")
+    outside_since = serializers.DateTimeField(allow_null=True, help_text="Outside now, since then; null: inside.")
 
 
 class OwnAircraftField(serializers.PrimaryKeyRelatedField):
@@ -37,6 +48,7 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
     available_transitions = serializers.SerializerMethodField()
     requires_senior_approval = serializers.BooleanField(read_only=True)
     zones = serializers.SerializerMethodField()
+    conformance = serializers.SerializerMethodField(help_text="How the flight kept to its volume and window.")
     description = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
 
     class Meta:
@@ -45,7 +57,7 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
             "id", "reference", "state", "operator", "aircraft", "aircraft_serial_number", "purpose",
             "description", "area", "radius_m", "min_altitude_m", "max_altitude_m", "starts_at", "ends_at",
             "available_transitions", "reviewer", "decided_by", "decided_at", "decision_reason",
-            "requires_senior_approval", "zones", "created_at", "updated_at",
+            "requires_senior_approval", "zones", "conformance", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
             "id", "reference", "state", "operator", "reviewer", "decided_by", "decided_at", "decision_reason",
@@ -73,6 +85,10 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
     def get_available_transitions(self, permit) -> list[str]:
         request = self.context.get("request")
         return available_transitions(permit, request.user) if request else []
+
+    @extend_schema_field(ConformanceSerializer)
+    def get_conformance(self, permit):
+        return ConformanceSerializer(conformance_record(permit)).data
 
     def get_zones(self, permit) -> list[dict]:
         touched = permit.prohibited_zones + permit.restricted_zones

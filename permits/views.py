@@ -19,7 +19,7 @@ from airspace.zones.selectors import zones_on_map
 
 from . import services
 from .models import EDITABLE_STATES, Purpose, State, is_owner, may_decide, window_not_ended
-from .selectors import neighbouring_flights, permits_visible_to, review_queue
+from .selectors import conformance_record, neighbouring_flights, permits_visible_to, review_queue
 from .serializers import FlightPermitSerializer
 
 may_see_permits = roles.page_for(
@@ -204,6 +204,7 @@ def permit_detail(request, pk):
             "neighbours": neighbours,
         },
         "touched_zones": permit.prohibited_zones + permit.restricted_zones,
+        "conformance": conformance_record(permit),
     }
     return render(request, "permits/permit_detail.html", context)
 

@@ -39,13 +39,14 @@ def chromium():
 
 @pytest.fixture
 def signed_in(chromium, live_server, settings):
-    """signed_in(username, password) -> a page of a fresh browser context, signed in."""
+    """signed_in(username, password, viewport=None) -> a page of a fresh browser context, signed in
+    (1400×900 unless another viewport is given, e.g. a phone's 390×844)."""
     settings.MAP_TILE_URL = ""  # no tile server in tests: the maps draw on a plain background
     contexts = []
     script_errors = []  # an uncaught error in a page's JavaScript fails the test
 
-    def sign_in(username, password):
-        context = chromium.new_context(viewport={"width": 1400, "height": 900}, timezone_id="UTC")
+    def sign_in(username, password, viewport=None):
+        context = chromium.new_context(viewport=viewport or {"width": 1400, "height": 900}, timezone_id="UTC")
         context.set_default_timeout(30_000)
         contexts.append(context)
         page = context.new_page()

@@ -1,7 +1,7 @@
-"""Fixtures of the air defense delivery tests: real Celery worker processes on the test database
-and a real Redis, a separate redis-server that a test may stop and start, local webhook receivers
-(the only webhook destination tests allow: 127.0.0.1), and pointing this process's Celery app at
-another broker.
+"""Fixtures of the air defense delivery tests: real Celery worker and beat processes on the test
+database and a real Redis, a separate redis-server that a test may stop and start, local webhook
+receivers (the only webhook destination tests allow: 127.0.0.1), and pointing this process's Celery
+app at another broker.
 
 Tests that use a worker must be `@pytest.mark.django_db(transaction=True)` (the worker only sees
 committed rows) and `@pytest.mark.worker`.
@@ -47,7 +47,8 @@ WORKER_ENV = {
 # The queues of the Procfile's two workers, and all of them for a test that runs one worker.
 ALERT_QUEUES = "air_defense,default"
 WEBHOOK_QUEUES = "webhooks"
-ALL_QUEUES = f"{ALERT_QUEUES},{WEBHOOK_QUEUES}"
+FOLLOWING_QUEUES = "following"
+ALL_QUEUES = f"{ALERT_QUEUES},{WEBHOOK_QUEUES},{FOLLOWING_QUEUES}"
 
 
 @pytest.fixture(autouse=True)
@@ -179,6 +180,83 @@ def worker_factory(django_db_setup, stream_channel):
     yield start
     for worker in workers:
         worker.stop()
+
+
+class BeatProcess:
+    """A `celery beat` child process sending the periodic jobs of CELERY_BEAT_SCHEDULE (its own
+    schedule file, so that several can run at once, as two beat processes by mistake would)."""
+
+    def __init__(self, redis_url, extra_env=None):
+        self.name = f"h4beat-{uuid.uuid4().hex[:8]}"
+        self.directory = tempfile.mkdtemp(prefix=f"{self.name}-")
+        self.log = Path(self.directory) / "beat.log"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url_of_tests(),
+            "REDIS_URL": redis_url,
+            "LOG_LEVEL": "INFO",
+            **(extra_env or {}),
+        }
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(BIN / "celery"),
+                    "-A",
+                    "config",
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    str(Path(self.directory) / "schedule"),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for(self._ready, timeout=60, message=f"beat {self.name} to be ready")
+
+    def _ready(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"Beat exited with {self.process.returncode}:\n{self.log_text()}")
+        return "Sending due task" in self.log_text()
+
+    def log_text(self):
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def pause(self):
+        """SIGSTOP: it sends nothing until resume() (a test's database is flushed in between)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=20)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def beat_factory(django_db_setup):
+    """start(extra_env=...) -> a running BeatProcess on the test Redis; all are stopped at the end."""
+    beats = []
+
+    def start(extra_env=None):
+        beat = BeatProcess(settings.REDIS_URL, extra_env)
+        beats.append(beat)
+        return beat
+
+    yield start
+    for beat in beats:
+        beat.stop()
 
 
 @pytest.fixture(scope="module")

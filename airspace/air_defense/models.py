@@ -17,6 +17,14 @@ class AirDefenseNotification(models.Model):
         PERMIT_COMPLETED = "permit.completed"
         TRACK_HOSTILE = "track.hostile"
         TRACK_NONCONFORMING = "track.nonconforming"
+        # Flight following (surveillance/following.py): what happens over time.
+        TRACK_CONFORMING_AGAIN = "track.conforming_again"
+        TRACK_CONTACT_LOST = "track.contact_lost"
+        TRACK_CONTACT_REGAINED = "track.contact_regained"
+        SENSOR_STALE = "sensor.stale"
+        SENSOR_OFFLINE = "sensor.offline"
+        SENSOR_ONLINE = "sensor.online"
+        SWARM = "swarm"
 
     class Severity(models.TextChoices):
         INFO = "info"

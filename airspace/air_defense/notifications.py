@@ -113,3 +113,60 @@ def track_payload(*, track, sensor, classification, previous_classification, rep
         "permit": {"reference": permit_reference} if permit_reference else None,
         "zone": {"name": zone.name, "kind": zone.kind} if zone else None,
     }
+
+
+def sensor_payload(*, sensor, previous_health, silent_s, prohibited_zones=(), tracks_last_seen=0):
+    """A sensor that went quiet or came back: what it covers, what it last saw, and which
+    prohibited zones are now (or were) out of its sight."""
+    return {
+        "sensor": {
+            "id": sensor.pk,
+            "name": sensor.name,
+            "kind": sensor.kind,
+            "health": sensor.health,
+            "previous_health": previous_health,
+            "last_heard_at": sensor.last_heard_at.isoformat() if sensor.last_heard_at else None,
+            "silent_s": round(silent_s, 1) if silent_s is not None else None,
+            "position": {"lat": sensor.lat, "lon": sensor.lon} if sensor.lat is not None else None,
+            "coverage": (
+                {
+                    "area": sensor.coverage_area,
+                    "radius_m": sensor.coverage_radius_m,
+                    "boundary": sensor.coverage_boundary,
+                }
+                if sensor.coverage_boundary
+                else None
+            ),
+        },
+        "prohibited_zones_covered": [{"name": zone.name, "kind": zone.kind} for zone in prohibited_zones],
+        "tracks_last_seen": tracks_last_seen,
+    }
+
+
+def swarm_payload(*, swarm, tracks):
+    """A swarm: where, how many, and each member track as air defense would see it on its own."""
+    return {
+        "swarm": {
+            "id": swarm.pk,
+            "size": swarm.size,
+            "centre": {"lat": swarm.centre_lat, "lon": swarm.centre_lon},
+            "radius_m": round(swarm.radius_m, 1),
+            "detected_at": swarm.detected_at.isoformat(),
+            "tracks": [
+                {
+                    "id": track.pk,
+                    "identity": track.identity,
+                    "sensor_track_id": track.sensor_track_id,
+                    "remote_id": track.remote_id or None,
+                    "classification": track.classification,
+                    "position": {
+                        "lat": track.last_lat,
+                        "lon": track.last_lon,
+                        "altitude_m": track.last_altitude_m,
+                        "observed_at": track.last_observed_at.isoformat(),
+                    },
+                }
+                for track in tracks
+            ],
+        }
+    }

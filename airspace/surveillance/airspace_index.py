@@ -18,7 +18,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from airspace.geometry import buffer_metres, polygon_from_boundary
+from airspace.geometry import buffer_metres, metric_polygon, metric_polygons, polygon_from_boundary
 from airspace.registry.models import Aircraft, Operator
 from airspace.zones.models import RestrictedZone
 from permits.models import IN_EFFECT_STATES, FlightPermit, State
@@ -76,6 +76,8 @@ def _airspace_changed(sender, **kwargs):
 # Buffered permit polygons survive rebuilds: a permit's volume cannot change once it is approved,
 # so only permits new to the index are buffered again. Keyed by (id, tolerance).
 _buffered_permit_areas: dict[tuple[int, float], shapely.Polygon] = {}
+# Likewise each volume in metres (how far a nonconforming report strayed), keyed by id.
+_permit_volumes_m: dict[int, tuple] = {}
 
 
 def build_index(version) -> AirspaceIndex:
@@ -93,23 +95,32 @@ def build_index(version) -> AirspaceIndex:
     )
     # Only the permits new to the index are read with their boundary (up to MAX_AREA_VERTICES
     # vertices each): after one approval the rebuild reads one polygon, not every one in effect.
-    missing = [pk for pk, *_ in rows if (pk, tolerance_m) not in _buffered_permit_areas]
+    missing = [pk for pk, *_ in rows if (pk, tolerance_m) not in _buffered_permit_areas or pk not in _permit_volumes_m]
     for start in range(0, len(missing), 500):
         for pk, boundary in permits.filter(pk__in=missing[start : start + 500]).values_list("pk", "boundary"):
-            _buffered_permit_areas[(pk, tolerance_m)] = buffer_metres(polygon_from_boundary(boundary), tolerance_m)
+            volume = polygon_from_boundary(boundary)
+            _buffered_permit_areas[(pk, tolerance_m)] = buffer_metres(volume, tolerance_m)
+            _permit_volumes_m[pk] = metric_polygon(volume)
     # One that left the permits in effect between the two reads changed the version: the next batch rebuilds.
-    rows = [row for row in rows if (row[0], tolerance_m) in _buffered_permit_areas]
+    rows = [row for row in rows if (row[0], tolerance_m) in _buffered_permit_areas and row[0] in _permit_volumes_m]
     index = AirspaceIndex(version=version)
-    polygons = []
-    for pk, reference, aircraft_id, *_band_and_window, state in rows:
+    polygons, volumes_m = [], []
+    last_end_of_aircraft = {}
+    for pk, reference, aircraft_id, _min_alt, _max_alt, _starts_at, ends_at, state in rows:
         polygons.append(_buffered_permit_areas[(pk, tolerance_m)])
+        volumes_m.append(_permit_volumes_m[pk])
         if state in IN_EFFECT_STATES:
             index.first_permit_of_aircraft.setdefault(aircraft_id, len(index.permits))
+        elif aircraft_id not in last_end_of_aircraft or ends_at > last_end_of_aircraft[aircraft_id][0]:
+            last_end_of_aircraft[aircraft_id] = (ends_at, len(index.permits))
         index.aircraft_with_permits.add(aircraft_id)
         index.permits.append(PermitInEffect(pk, reference, aircraft_id))
+    index.last_completed_permit_of_aircraft = {aircraft: at for aircraft, (_, at) in last_end_of_aircraft.items()}
     live_keys = {(pk, tolerance_m) for pk, *_ in rows}
     for stale in set(_buffered_permit_areas) - live_keys:
         del _buffered_permit_areas[stale]
+    for stale in set(_permit_volumes_m) - {pk for pk, *_ in rows}:
+        del _permit_volumes_m[stale]
     if rows:
         columns = list(zip(*rows, strict=True))
         index.permit_areas = index_arrays(polygons)
@@ -119,6 +130,7 @@ def build_index(version) -> AirspaceIndex:
         index.permit_max_alt = np.array(columns[4], dtype=float)
         index.permit_start_s = np.array([t.timestamp() for t in columns[5]])
         index.permit_end_s = np.array([t.timestamp() for t in columns[6]])
+        index.permit_volumes = metric_polygons(volumes_m)
 
     zones = list(
         RestrictedZone.objects.filter(active=True)
@@ -128,6 +140,7 @@ def build_index(version) -> AirspaceIndex:
     if zones:
         index.zones = [ZoneEntry(pk, name, kind) for pk, name, kind, *_ in zones]
         index.zone_areas = index_arrays([polygon_from_boundary(boundary) for *_, boundary, _, _ in zones])
+        index.zone_metric = metric_polygons(metric_polygon(area) for area in index.zone_areas)
         index.zone_tree = shapely.STRtree(index.zone_areas)
         index.zone_min_alt = np.array([row[4] for row in zones], dtype=float)
         index.zone_max_alt = np.array([row[5] for row in zones], dtype=float)

@@ -17,13 +17,20 @@ The rules, for a report with identifier X (its Remote ID, or an aircraft serial 
   completed since still covers the reports stamped inside its window: the permits in effect are
   those in effect at the report's time, not when the batch arrives;
 - `nonconforming`: a registered aircraft with an approved or active permit, but outside the volume or
-  the window of every one of them.
+  the window of every one of them; and one whose permit the clock has completed, still flying less
+  than `overstay_s` after the window (and its tolerance) ended: a flight that keeps flying past its
+  window is a nonconforming one, escalated after the same grace (following.py), not a stranger.
+
+Flight following (following.py) measures how far a nonconforming report is from its volume
+(`excursion_m`) and which zones a lost drone was near (`zones_near`): also here, without Django.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+
+from airspace.geometry import MetricPolygons, degree_boxes, distances_to_polygons_m
 
 # Classification codes of the vectorized arrays, in order of the Classification choices.
 AUTHORIZED, NONCONFORMING, UNAUTHORIZED, UNREGISTERED = range(4)
@@ -69,12 +76,18 @@ class AirspaceIndex:
     first_permit_of_aircraft: dict[int, int] = field(default_factory=dict)
     # aircraft with any permit in the index, completed ones included: they may still authorize
     aircraft_with_permits: set[int] = field(default_factory=set)
+    # aircraft id -> index of its completed permit that ended last: flying on past it is nonconforming
+    # for `overstay_s`, then unauthorized
+    last_completed_permit_of_aircraft: dict[int, int] = field(default_factory=dict)
+    # the volumes themselves (not grown by the tolerance), in metres: how far a report strayed
+    permit_volumes: MetricPolygons | None = None
     zones: list[ZoneEntry] = field(default_factory=list)
     zone_tree: shapely.STRtree | None = None
     zone_areas: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     zone_min_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
     zone_max_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
     zone_prohibited: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    zone_metric: MetricPolygons | None = None
 
 
 def index_arrays(polygons):
@@ -120,6 +133,7 @@ def classify(
     *,
     altitude_tolerance_m: float,
     time_tolerance_s: float,
+    overstay_s: float = 0.0,
 ) -> BatchClassification:
     """Classify every report of the batch with one tree query for the permits and one for the zones."""
     count = len(batch)
@@ -160,6 +174,11 @@ def classify(
         codes[report_at[inside]] = AUTHORIZED
         permit[report_at[inside]] = permit_at[inside]
 
+    if overstay_s > 0 and index.last_completed_permit_of_aircraft:
+        _overstaying_is_nonconforming(
+            batch, index, codes, permit, aircraft_id, registered, time_tolerance_s, overstay_s
+        )
+
     zone = np.full(count, NOTHING, dtype=np.int64)
     if index.zone_tree is not None:
         report_at, zone_at = index.zone_tree.query(points)
@@ -172,3 +191,96 @@ def classify(
         order = np.argsort(index.zone_prohibited[zone_at], kind="stable")
         zone[report_at[order]] = zone_at[order]
     return BatchClassification(codes=codes, permit=permit, zone=zone, aircraft=aircraft)
+
+
+def _overstaying_is_nonconforming(batch, index, codes, permit, aircraft_id, registered, time_tolerance_s, overstay_s):
+    """A registered aircraft with no permit in effect whose last permit was completed: from its
+    window's start to `overstay_s` past its end (with the tolerance) it is nonconforming against it."""
+    completed = index.last_completed_permit_of_aircraft
+    for position in np.flatnonzero((codes == UNAUTHORIZED) & registered):
+        at = completed.get(int(aircraft_id[position]))
+        if at is None:
+            continue
+        observed = batch.observed_at_s[position]
+        if (
+            index.permit_start_s[at] - time_tolerance_s
+            <= observed
+            <= index.permit_end_s[at] + time_tolerance_s + overstay_s
+        ):
+            codes[position] = NONCONFORMING
+            permit[position] = at
+
+
+@dataclass(frozen=True)
+class Excursions:
+    """For each report of a batch: metres from its permit's volume (NaN unless nonconforming), and
+    whether it was outside the permit's window (a flight past its end)."""
+
+    metres: np.ndarray
+    outside_window: np.ndarray
+
+
+def excursions(batch, index: AirspaceIndex, outcome: BatchClassification, *, time_tolerance_s: float) -> Excursions:
+    """How far each nonconforming report is from the volume of its permit: the distance to the
+    prism — sqrt(horizontal² + vertical²), horizontal from the polygon itself (not grown by the
+    tolerance), vertical from the altitude band — in metres. Inside the volume but outside the
+    window is 0 m away (and outside_window)."""
+    count = len(batch)
+    metres = np.full(count, np.nan)
+    outside_window = np.zeros(count, dtype=bool)
+    at = np.flatnonzero((outcome.codes == NONCONFORMING) & (outcome.permit != NOTHING))
+    if not len(at) or index.permit_volumes is None:
+        return Excursions(metres, outside_window)
+    permit_at = outcome.permit[at]
+    horizontal = distances_to_polygons_m(index.permit_volumes, permit_at, batch.lon[at], batch.lat[at])
+    altitude = batch.altitude_m[at]
+    vertical = np.maximum(
+        np.maximum(index.permit_min_alt[permit_at] - altitude, altitude - index.permit_max_alt[permit_at]), 0
+    )
+    metres[at] = np.hypot(horizontal, vertical)
+    observed = batch.observed_at_s[at]
+    outside_window[at] = (observed < index.permit_start_s[permit_at] - time_tolerance_s) | (
+        observed > index.permit_end_s[permit_at] + time_tolerance_s
+    )
+    return Excursions(metres, outside_window)
+
+
+def permit_enters_zone(index: AirspaceIndex, permit_at: int, zone_at: int) -> bool:
+    """Whether a permit's own volume enters a zone, which its approval then covered (a restricted
+    zone takes a senior officer's approval; no permit enters a prohibited one): a flight straying
+    out of its volume but inside that zone is not in a zone it was not approved for."""
+    if index.zone_prohibited[zone_at]:
+        return False
+    return bool(
+        index.permit_min_alt[permit_at] <= index.zone_max_alt[zone_at]
+        and index.zone_min_alt[zone_at] <= index.permit_max_alt[permit_at]
+        and shapely.intersects(index.permit_areas[permit_at], index.zone_areas[zone_at])
+    )
+
+
+def zones_near(index: AirspaceIndex, lon, lat, *, margin_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each point, the nearest active zone within `margin_m` (index into index.zones, or NOTHING)
+    and its distance in metres (0 inside; NaN when none). Ignores altitude: a drone can climb."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    nearest = np.full(len(lon), NOTHING, dtype=np.int64)
+    distance = np.full(len(lon), np.nan)
+    if index.zone_tree is None or not len(lon):
+        return nearest, distance
+    point_at, zone_at = index.zone_tree.query(degree_boxes(lon, lat, margin_m))
+    metres = distances_to_polygons_m(index.zone_metric, zone_at, lon[point_at], lat[point_at])
+    within = metres <= margin_m
+    point_at, zone_at, metres = point_at[within], zone_at[within], metres[within]
+    # Farthest first, so that the nearest zone of each point is written last.
+    for order in np.argsort(-metres, kind="stable"):
+        nearest[point_at[order]] = zone_at[order]
+        distance[point_at[order]] = metres[order]
+    return nearest, distance
+
+
+def zones_overlapping(index: AirspaceIndex, polygon, *, prohibited_only: bool = False) -> list[ZoneEntry]:
+    """The active zones an area (a sensor's coverage) overlaps."""
+    if index.zone_tree is None or polygon is None:
+        return []
+    candidates = index.zone_tree.query(polygon)
+    hits = candidates[shapely.intersects(index.zone_areas[candidates], polygon)]
+    return [index.zones[at] for at in sorted(hits) if not prohibited_only or index.zone_prohibited[at]]

@@ -1,5 +1,6 @@
-"""Sensors, their position reports (kept as evidence), the tracks the reports build, and the
-airspace version counter that tells every process when to rebuild its classification index."""
+"""Sensors (with their coverage and health), their position reports (kept as evidence), the tracks
+the reports build, the swarms flight following finds among them, and the airspace version counter
+that tells every process when to rebuild its classification index."""
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,13 @@ class Sensor(models.Model):
         RF = "rf", "RF detector"
         REMOTE_ID = "remote_id", "Remote ID receiver"
 
+    class Health(models.TextChoices):
+        # Watched from its first report or heartbeat on: a sensor being installed is not "off the air".
+        UNKNOWN = "unknown", "Not heard yet"
+        ONLINE = "online", "Online"
+        STALE = "stale", "Stale"
+        OFFLINE = "offline", "Offline"
+
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sensor")
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.RADAR)
@@ -22,9 +30,34 @@ class Sensor(models.Model):
     lon = models.FloatField(null=True, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What it can see, like a zone: `coverage_area` as given (Polygon, or Point with
+    # coverage_radius_m), `coverage_boundary` its polygon footprint. Empty: not yet surveyed.
+    coverage_area = models.JSONField(null=True, blank=True)
+    coverage_radius_m = models.FloatField(null=True, blank=True)
+    coverage_boundary = models.JSONField(null=True, blank=True)
+    # Its reporting expectation: silent this long it is stale, then offline (empty: the
+    # SENSOR_STALE_S and SENSOR_OFFLINE_S settings). A sensor that only posts when it sees something
+    # sends heartbeats (POST /api/v1/sensors/heartbeat/) in between.
+    stale_after_s = models.FloatField(null=True, blank=True)
+    offline_after_s = models.FloatField(null=True, blank=True)
+    health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
+    health_changed_at = models.DateTimeField(null=True, blank=True)
+    last_heard_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return self.name
+
+    @property
+    def stale_after(self):
+        return self.stale_after_s or settings.SENSOR_STALE_S
+
+    @property
+    def offline_after(self):
+        return self.offline_after_s or settings.SENSOR_OFFLINE_S
+
+    @property
+    def is_offline(self):
+        return self.health == self.Health.OFFLINE
 
 
 class Classification(models.TextChoices):
@@ -63,6 +96,9 @@ class Track(models.Model):
     last_altitude_m = models.FloatField()
     last_observed_at = models.DateTimeField(db_index=True)
     first_seen_at = models.DateTimeField()
+    # Set when flight following announced that this permitted drone went silent; cleared when it is
+    # seen again. Written by the clock and by the batch that sees it again, never on every batch.
+    contact_lost_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_observed_at"]
@@ -113,6 +149,41 @@ class PositionReport(models.Model):
 
     def __str__(self):
         return f"{self.sensor_track_id} at {self.observed_at:%Y-%m-%d %H:%M:%S} ({self.classification})"
+
+
+class Swarm(models.Model):
+    """Several hostile tracks close together within a short time (surveillance/swarms.py finds them,
+    following.py follows them): announced once, as one alert naming them, while it lasts."""
+
+    detected_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    track_ids = models.JSONField(default=list)
+    size = models.PositiveIntegerField()
+    largest_size = models.PositiveIntegerField()
+    centre_lat = models.FloatField()
+    centre_lon = models.FloatField()
+    # From the centre to the farthest member.
+    radius_m = models.FloatField()
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        indexes = [models.Index(fields=["detected_at"], name="swarm_active", condition=models.Q(ended_at=None))]
+
+    def __str__(self):
+        return f"swarm {self.pk} of {self.size} tracks"
+
+
+class FollowingRun(models.Model):
+    """One row per periodic job of flight following: a run locks its row with SKIP LOCKED, so two
+    beat processes never run the same pass at once; it also keeps when the pass last ran to its end
+    (in the admin: a clock that stopped is a blind spot too)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} (last run {self.last_run_at})"
 
 
 class AirspaceVersion(models.Model):

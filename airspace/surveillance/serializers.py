@@ -1,9 +1,17 @@
-"""Serializers of tracks and of the sensor report batch (the latter for the OpenAPI schema only:
-the batch is checked by reports.py beside this, which is what the hot path can afford)."""
+"""Serializers of tracks, sensors and swarms, and of the sensor report batch (the latter for the
+OpenAPI schema only: the batch is checked by reports.py beside this, which is what the hot path can
+afford)."""
 
+from django.conf import settings
 from rest_framework import serializers
 
-from .models import Classification, Track
+from airspace.geometry import GeometryError, parse_area
+
+from .models import Classification, Sensor, Swarm, Track
+
+# A sensor's own stale and offline times: at least one clock tick, at most a day.
+MIN_SILENCE_S = 5
+MAX_SILENCE_S = 86_400
 
 
 class TrackSerializer(serializers.ModelSerializer):
@@ -15,7 +23,12 @@ class TrackSerializer(serializers.ModelSerializer):
     permit = serializers.CharField(source="permit.reference", default=None, allow_null=True, read_only=True)
     zone = serializers.CharField(source="zone.name", default=None, allow_null=True, read_only=True)
     zone_kind = serializers.CharField(source="zone.kind", default=None, allow_null=True, read_only=True)
-    hostile = serializers.BooleanField(source="is_hostile", read_only=True)
+    hostile = serializers.SerializerMethodField(help_text="Hostile by its class, or a nonconforming flight escalated.")
+    escalated = serializers.SerializerMethodField(
+        help_text="A nonconforming flight escalated to hostile (outside too long, too far, or in a zone)."
+    )
+    sensor_health = serializers.CharField(source="sensor.health", default=None, allow_null=True, read_only=True)
+    sensor_offline = serializers.SerializerMethodField(help_text="Last seen by a sensor that is now offline.")
 
     class Meta:
         model = Track
@@ -38,8 +51,22 @@ class TrackSerializer(serializers.ModelSerializer):
             "last_altitude_m",
             "last_observed_at",
             "first_seen_at",
+            "contact_lost_at",
+            "escalated",
+            "sensor_health",
+            "sensor_offline",
         ]
         read_only_fields = fields
+
+    def get_escalated(self, track) -> bool:
+        # Annotated by the tracks API in one query (TrackViewSet); False elsewhere.
+        return bool(getattr(track, "escalated", False))
+
+    def get_hostile(self, track) -> bool:
+        return track.is_hostile or self.get_escalated(track)
+
+    def get_sensor_offline(self, track) -> bool:
+        return track.sensor is not None and track.sensor.is_offline
 
 
 class PositionReportInSerializer(serializers.Serializer):
@@ -68,3 +95,140 @@ class ReportOutcomeSerializer(serializers.Serializer):
 
 class ReportBatchOutSerializer(serializers.Serializer):
     results = ReportOutcomeSerializer(many=True)
+
+
+class SensorSerializer(serializers.ModelSerializer):
+    """A sensor with its coverage (a GeoJSON Polygon, or a Point with `coverage_radius_m`, as zones
+    are drawn), its reporting expectation and its health. Command staff set the coverage and the
+    expectation; the health is the clock's."""
+
+    coverage_area = serializers.JSONField(required=False, allow_null=True)
+    coverage_radius_m = serializers.FloatField(required=False, allow_null=True)
+    stale_after_s = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=MIN_SILENCE_S,
+        max_value=MAX_SILENCE_S,
+        help_text="Silent this long, the sensor is stale (empty: SENSOR_STALE_S).",
+    )
+    offline_after_s = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=MIN_SILENCE_S,
+        max_value=MAX_SILENCE_S,
+        help_text="Silent this long, it is offline and air defense is told (empty: SENSOR_OFFLINE_S).",
+    )
+    effective_stale_after_s = serializers.FloatField(source="stale_after", read_only=True)
+    effective_offline_after_s = serializers.FloatField(source="offline_after", read_only=True)
+
+    class Meta:
+        model = Sensor
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "lat",
+            "lon",
+            "active",
+            "coverage_area",
+            "coverage_radius_m",
+            "coverage_boundary",
+            "stale_after_s",
+            "offline_after_s",
+            "effective_stale_after_s",
+            "effective_offline_after_s",
+            "health",
+            "health_changed_at",
+            "last_heard_at",
+        ]
+        read_only_fields = ["id", "name", "coverage_boundary", "health", "health_changed_at", "last_heard_at"]
+        extra_kwargs = {
+            "lat": {"min_value": -90, "max_value": 90},
+            "lon": {"min_value": -180, "max_value": 180},
+        }
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        errors = {}
+        if "coverage_area" in attrs or "coverage_radius_m" in attrs:
+            area = attrs.get("coverage_area", getattr(self.instance, "coverage_area", None))
+            # A new area comes with its own radius (or none): the stored radius was the old circle's.
+            radius_m = attrs.get("coverage_radius_m", getattr(self.instance, "coverage_radius_m", None))
+            if "coverage_area" in attrs and "coverage_radius_m" not in attrs:
+                radius_m = None
+            if area is None:
+                if radius_m is not None:
+                    errors["coverage_radius_m"] = ["A radius needs a Point coverage_area, its centre."]
+                attrs.update(coverage_area=None, coverage_radius_m=None, coverage_boundary=None)
+            else:
+                try:
+                    parsed = parse_area(area, radius_m, max_vertices=settings.MAX_AREA_VERTICES)
+                except GeometryError as exc:
+                    errors[f"coverage_{exc.field}"] = [str(exc)]
+                else:
+                    attrs.update(
+                        coverage_area=parsed.geojson,
+                        coverage_radius_m=parsed.radius_m,
+                        coverage_boundary=parsed.boundary_geojson,
+                    )
+        stale = attrs.get("stale_after_s", getattr(self.instance, "stale_after_s", None)) or settings.SENSOR_STALE_S
+        offline = (
+            attrs.get("offline_after_s", getattr(self.instance, "offline_after_s", None)) or settings.SENSOR_OFFLINE_S
+        )
+        if ("stale_after_s" in attrs or "offline_after_s" in attrs) and offline <= stale:
+            errors["offline_after_s"] = [f"Must be longer than the stale time ({stale:g} s)."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class HeartbeatSerializer(serializers.Serializer):
+    """What a heartbeat answers: the sensor's health and what is expected of it."""
+
+    sensor = serializers.CharField(source="name")
+    health = serializers.ChoiceField(choices=Sensor.Health.choices)
+    last_heard_at = serializers.DateTimeField()
+    stale_after_s = serializers.FloatField(source="stale_after")
+    offline_after_s = serializers.FloatField(source="offline_after")
+
+
+class SwarmSerializer(serializers.ModelSerializer):
+    active = serializers.SerializerMethodField()
+    tracks = serializers.SerializerMethodField(help_text="The member tracks where they were last seen.")
+
+    class Meta:
+        model = Swarm
+        fields = [
+            "id",
+            "active",
+            "size",
+            "largest_size",
+            "centre_lat",
+            "centre_lon",
+            "radius_m",
+            "detected_at",
+            "last_seen_at",
+            "ended_at",
+            "track_ids",
+            "tracks",
+        ]
+        read_only_fields = fields
+
+    def get_active(self, swarm) -> bool:
+        return swarm.ended_at is None
+
+    def get_tracks(self, swarm) -> list[dict]:
+        tracks = self.context.get("tracks_by_id", {})
+        return [
+            {
+                "id": track.pk,
+                "sensor_track_id": track.sensor_track_id,
+                "classification": track.classification,
+                "last_lat": track.last_lat,
+                "last_lon": track.last_lon,
+                "last_altitude_m": track.last_altitude_m,
+                "last_observed_at": track.last_observed_at,
+            }
+            for track in (tracks.get(pk) for pk in swarm.track_ids)
+            if track is not None
+        ]

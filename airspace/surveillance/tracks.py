@@ -1,7 +1,9 @@
 """What a sensor's batch of position reports does: classify it (classification.py), move the tracks,
 keep every report as evidence, and raise one air defense alert per track per change of
 classification (a track seen again after it went inactive counts as a change, and so does a hostile
-track entering a zone) — all in one transaction, so a batch is stored whole or not at all."""
+track entering a zone); and what it changes in flight following (following.py: a lost drone seen
+again, an excursion that starts, grows, is escalated or ends) — all in one transaction, so a batch
+is stored whole or not at all."""
 
 from collections import defaultdict
 from datetime import timedelta
@@ -14,8 +16,19 @@ from airspace.air_defense.models import AirDefenseNotification
 from airspace.air_defense.notifications import record_notifications, track_payload
 
 from .airspace_index import aircraft_by_identifier, current_index
-from .classification import CLASSIFICATIONS, NONCONFORMING, NOTHING, UNAUTHORIZED, UNREGISTERED, classify
+from .classification import (
+    AUTHORIZED,
+    CLASSIFICATIONS,
+    NONCONFORMING,
+    NOTHING,
+    UNAUTHORIZED,
+    UNREGISTERED,
+    classify,
+    excursions,
+    permit_enters_zone,
+)
 from .database import server_binding_cursor
+from .following import BatchFollowing
 from .models import PositionReport, Track
 
 Kind = AirDefenseNotification.Kind
@@ -87,7 +100,9 @@ def ingest_reports(*, sensor, batch):
         aircraft_by_identifier(batch.remote_ids),
         altitude_tolerance_m=settings.TRACK_ALTITUDE_TOLERANCE_M,
         time_tolerance_s=settings.TRACK_TIME_TOLERANCE_S,
+        overstay_s=settings.NONCONFORMING_GRACE_S,
     )
+    strayed = excursions(batch, index, outcome, time_tolerance_s=settings.TRACK_TIME_TOLERANCE_S)
     count = len(batch)
     # Plain lists from here on: indexing numpy arrays one element at a time is slow.
     codes = outcome.codes.tolist()
@@ -112,6 +127,16 @@ def ingest_reports(*, sensor, batch):
     lost_after = timedelta(seconds=settings.TRACK_ACTIVE_S)
     with transaction.atomic():
         tracks = _create_and_lock_tracks(sensor, batch, positions_of)
+        # Flight following looks only at the tracks that are or turn nonconforming (their excursions).
+        following = BatchFollowing(
+            track_ids=[
+                tracks[identity].pk
+                for identity, positions in positions_of.items()
+                if tracks[identity].classification == CLASSIFICATIONS[NONCONFORMING]
+                or any(codes[position] == NONCONFORMING for position in positions)
+            ],
+            received_at=received_at,
+        )
         moved, alerts = [], []
         for identity, positions in positions_of.items():
             track = tracks[identity]
@@ -119,9 +144,16 @@ def ingest_reports(*, sensor, batch):
             current = [position for position in positions if observed_at[position] >= track.last_observed_at]
             if not current:
                 continue
+            if track.contact_lost_at is not None:
+                first = current[0]
+                following.seen_again(
+                    track=track, position=first, lon=lon[first], lat=lat[first], classification=classification[first]
+                )
             last_seen, in_zone = track.last_observed_at, track.zone_id is not None
             for position in current:
                 reappeared = observed_at[position] - last_seen > lost_after
+                if reappeared:
+                    following.lost_sight(track=track, last_seen=last_seen)
                 # A hostile flight that enters a zone is raised to critical, though its class is the same.
                 entered_zone = zone[position] is not None and not in_zone and codes[position] in HOSTILE
                 last_seen, in_zone = observed_at[position], zone[position] is not None
@@ -129,8 +161,24 @@ def ingest_reports(*, sensor, batch):
                     previous = track.classification
                     track.classification = classification[position]
                     track.classification_changed_at = observed_at[position]
-                    if codes[position] in ALERT_KINDS:
+                    # An escalated flight whose permit then ends (or is revoked) was hostile already.
+                    announced = codes[position] in HOSTILE and following.is_escalated(track) and not entered_zone
+                    if codes[position] in ALERT_KINDS and not announced:
                         alerts.append((track, position, previous))
+                following.report(
+                    track=track,
+                    position=position,
+                    code_is_nonconforming=codes[position] == NONCONFORMING,
+                    authorized=codes[position] == AUTHORIZED,
+                    permit_id=permit[position].id if permit[position] else None,
+                    # Inside a zone its permit does not enter: not approved for it.
+                    in_zone=codes[position] == NONCONFORMING
+                    and outcome.zone[position] != NOTHING
+                    and not permit_enters_zone(index, outcome.permit[position], outcome.zone[position]),
+                    metres=strayed.metres[position],
+                    outside_window=bool(strayed.outside_window[position]),
+                    observed_at=observed_at[position],
+                )
             latest = current[-1]
             aircraft = outcome.aircraft[latest]
             track.sensor = sensor
@@ -144,6 +192,7 @@ def ingest_reports(*, sensor, batch):
             track.last_observed_at = observed_at[latest]
             moved.append(track)
         _save_moved_tracks(moved)
+        following.save()
         track_ids = [tracks[identity].pk for identity in identities]
         _store_reports(
             zip(
@@ -163,34 +212,39 @@ def ingest_reports(*, sensor, batch):
                 strict=True,
             )
         )
+
+        def payload_at(track, position, previous=None):
+            return track_payload(
+                track=track,
+                sensor=sensor,
+                classification=classification[position],
+                previous_classification=previous,
+                report={
+                    "sensor_track_id": batch.sensor_track_ids[position],
+                    "remote_id": batch.remote_ids[position],
+                    "lat": lat[position],
+                    "lon": lon[position],
+                    "altitude_m": altitude_m[position],
+                    "observed_at": observed_at[position],
+                    "speed_mps": batch.speed_mps[position],
+                    "heading_deg": batch.heading_deg[position],
+                },
+                aircraft=outcome.aircraft[position],
+                permit_reference=permit[position].reference if permit[position] else None,
+                zone=zone[position],
+            )
+
         record_notifications(
             [
                 AirDefenseNotification(
                     kind=ALERT_KINDS[codes[position]],
                     severity=alert_severity(codes[position], zone[position]),
-                    payload=track_payload(
-                        track=track,
-                        sensor=sensor,
-                        classification=classification[position],
-                        previous_classification=previous,
-                        report={
-                            "sensor_track_id": batch.sensor_track_ids[position],
-                            "remote_id": batch.remote_ids[position],
-                            "lat": lat[position],
-                            "lon": lon[position],
-                            "altitude_m": altitude_m[position],
-                            "observed_at": observed_at[position],
-                            "speed_mps": batch.speed_mps[position],
-                            "heading_deg": batch.heading_deg[position],
-                        },
-                        aircraft=outcome.aircraft[position],
-                        permit_reference=permit[position].reference if permit[position] else None,
-                        zone=zone[position],
-                    ),
+                    payload=payload_at(track, position, previous),
                     track=track,
                 )
                 for track, position, previous in alerts
             ]
+            + following.notifications(payload_at)
         )
 
     return [

@@ -23,7 +23,7 @@ from permits.tasks import activate_due_permits
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = ("air_defense", "webhooks", "default")
+QUEUES = ("air_defense", "webhooks", "default", "following")
 
 
 @pytest.fixture
@@ -89,6 +89,16 @@ def test_the_periodic_jobs_go_to_the_default_queue(broker):
     assert queued_tasks(broker, "air_defense") == []
 
 
+def test_the_flight_following_pass_goes_to_a_queue_of_its_own(broker):
+    from airspace.surveillance.tasks import follow_flights
+
+    follow_flights.delay()
+    assert [task["task"] for task in queued_tasks(broker, "following")] == [
+        "airspace.surveillance.tasks.follow_flights"
+    ]
+    assert queued_tasks(broker, "air_defense") == queued_tasks(broker, "default") == []
+
+
 def worker_queues(command):
     """The queues a `celery worker` command line consumes, or None if it is not a worker."""
     words = shlex.split(command) if isinstance(command, str) else command
@@ -98,7 +108,7 @@ def worker_queues(command):
 
 
 @pytest.mark.parametrize("source", ["Procfile", "docker-compose.yml"])
-def test_alerts_and_webhook_posts_have_workers_of_their_own(source):
+def test_alerts_webhook_posts_and_flight_following_have_workers_of_their_own(source):
     if source == "Procfile":
         commands = [line.split(":", 1)[1] for line in (ROOT / source).read_text().splitlines() if ":" in line]
     else:
@@ -108,4 +118,6 @@ def test_alerts_and_webhook_posts_have_workers_of_their_own(source):
 
     assert {"air_defense", "default"} in consumers
     assert {"webhooks"} in consumers
+    assert {"following"} in consumers
     assert all(not ({"air_defense", "webhooks"} <= queues) for queues in consumers)
+    assert all(not ({"air_defense", "following"} <= queues) for queues in consumers)

@@ -208,3 +208,53 @@ def test_one_client_works_through_the_permit_workflow_while_the_clock_writes(tmp
     assert outcome["clock_completed"] >= 50, outcome
     assert "database is locked" not in clock_log, clock_log[-3000:]
     assert "failed" not in clock_log, clock_log[-3000:]
+
+
+def test_embedded_demo_follows_flights_on_its_clock(tmp_path):
+    # SQLite has no row locks to skip: the demo's single clock process is the only one that claims.
+    outcome = run_embedded(
+        """
+        import json
+        from datetime import timedelta
+        import django
+        django.setup()
+        from django.core.management import call_command
+        from django.utils import timezone
+        from rest_framework.test import APIClient
+
+        from airspace.accounts.services import get_api_token
+        from airspace.models import AirDefenseNotification, Sensor
+        from airspace.surveillance.following import follow_flights
+        from airspace.surveillance.models import FollowingRun
+
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", verbosity=0)
+        call_command("run_clock", "--once")
+        sensor = Sensor.objects.get(user__username="radar1")
+        client = APIClient(HTTP_HOST="127.0.0.1")
+        client.credentials(HTTP_AUTHORIZATION="Token " + get_api_token(user=sensor.user).key)
+        now = timezone.now()
+        batch = {"reports": [
+            {"sensor_track_id": f"s-{n}", "observed_at": now.isoformat(), "lat": 33.30, "lon": 44.50 + n / 1000,
+             "altitude_m": 80}
+            for n in range(3)
+        ]}
+        posted = client.post("/api/v1/tracks/reports/", batch, format="json")
+        done = follow_flights(now=now + timedelta(seconds=1))
+        follow_flights(now=now + timedelta(seconds=200))
+        notifications = AirDefenseNotification.objects.filter(kind__in=["swarm", "sensor.offline"])
+        print(json.dumps({
+            "status": posted.status_code,
+            "done": done,
+            "kinds": sorted(notifications.values_list("kind", flat=True)),
+            "undelivered": notifications.filter(delivered_at=None).count(),
+            "clock_ran": FollowingRun.objects.exclude(last_run_at=None).exists(),
+        }))
+        """,
+        tmp_path,
+    )
+    assert outcome["status"] == 200
+    assert outcome["kinds"] == ["sensor.offline", "swarm"]
+    assert outcome["undelivered"] == 0
+    assert outcome["clock_ran"] is True
+    assert outcome["done"]["swarms"] == {"new": 1}

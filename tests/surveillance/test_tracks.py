@@ -164,14 +164,17 @@ def test_a_revocation_committed_with_an_older_timestamp_still_reaches_the_index(
 
 
 @pytest.mark.parametrize(
-    ("seconds_after_end", "expected"), [(-10, "authorized"), (29, "authorized"), (60, "unauthorized")]
+    ("seconds_after_end", "expected"),
+    [(-10, "authorized"), (29, "authorized"), (60, "nonconforming"), (89, "nonconforming"), (95, "unauthorized")],
 )
 def test_window_end_edge_once_the_clock_has_completed_the_permit(sensor_api, make_permit, seconds_after_end, expected):
     # The clock completes a permit within seconds of its end; a report of the flight's last seconds
     # that arrives after that tick is still covered (the permits in effect at the report's time).
+    # Past the time tolerance (30 s) the flight is overstaying: nonconforming for the grace (60 s),
+    # as a flight outside its volume, then unauthorized.
     permit = make_permit(state=State.ACTIVE)
     now = timezone.now()
-    ends_at = now - timedelta(seconds=5)
+    ends_at = now - timedelta(seconds=100)
     FlightPermit.objects.filter(pk=permit.pk).update(
         starts_at=now - timedelta(hours=1), ends_at=ends_at, updated_at=now
     )
@@ -313,11 +316,12 @@ def test_deactivated_zone_no_longer_counts(sensor_api, make_zone, officer, clien
 
 
 def test_nonconforming_raises_a_warning_of_its_own_kind(sensor_api, active_permit):
-    classify_one(sensor_api, remote_id=active_permit.aircraft.remote_id, altitude_m=500)
+    # 80 m above its band: within NONCONFORMING_MAX_EXCURSION_M, so not escalated at once.
+    classify_one(sensor_api, remote_id=active_permit.aircraft.remote_id, altitude_m=200)
     [alert] = AirDefenseNotification.objects.filter(kind__startswith="track.")
     assert (alert.kind, alert.severity) == ("track.nonconforming", "warning")
     assert alert.payload["permit"] == {"reference": active_permit.reference}
-    assert alert.payload["track"]["position"]["altitude_m"] == 500
+    assert alert.payload["track"]["position"]["altitude_m"] == 200
 
 
 # --- one alert per track per change -------------------------------------------------------
@@ -333,7 +337,7 @@ def test_the_same_classification_again_raises_nothing(sensor_api):
 
 def test_each_change_of_classification_raises_one_alert(sensor_api, active_permit):
     remote_id = active_permit.aircraft.remote_id
-    outside = east_of_edge(1000)
+    outside = east_of_edge(100)  # not far enough to be escalated (NONCONFORMING_MAX_EXCURSION_M)
     sequence = [
         (CENTRE_LON, "authorized"),
         (outside, "nonconforming"),
@@ -343,7 +347,11 @@ def test_each_change_of_classification_raises_one_alert(sensor_api, active_permi
     ]
     for lon, expected in sequence:
         assert classify_one(sensor_api, remote_id=remote_id, lon=lon)["classification"] == expected
-    kinds = list(AirDefenseNotification.objects.filter(track__isnull=False).values_list("kind", flat=True))
+    kinds = list(
+        AirDefenseNotification.objects.filter(track__isnull=False, kind__in=["track.nonconforming", "track.hostile"])
+        .order_by("created_at")
+        .values_list("kind", flat=True)
+    )
     assert kinds == ["track.nonconforming", "track.nonconforming"]
 
 

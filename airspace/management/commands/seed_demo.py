@@ -1,4 +1,5 @@
-"""Load the demo data (idempotent): users of every role, operators with drones, and Baghdad's zones."""
+"""Load the demo data (idempotent): users of every role, operators with drones, Baghdad's zones, and
+the demo radar's coverage."""
 
 import io
 
@@ -9,6 +10,7 @@ from django.db import transaction
 from airspace import roles
 from airspace.geometry import parse_area
 from airspace.registry.models import Aircraft, Operator
+from airspace.surveillance.models import Sensor
 from airspace.zones.models import RestrictedZone
 
 DEMO_PASSWORD = "airspace-demo"
@@ -120,6 +122,13 @@ class Command(BaseCommand):
                     "max_altitude_m": max_alt,
                 },
             )
+        # radar1 watches central Baghdad, the Green Zone included (kept if staff changed it since).
+        coverage = parse_area({"type": "Point", "coordinates": [44.38, 33.31]}, 12_000)
+        Sensor.objects.filter(user__username="radar1", coverage_area__isnull=True).update(
+            coverage_area=coverage.geojson,
+            coverage_radius_m=coverage.radius_m,
+            coverage_boundary=coverage.boundary_geojson,
+        )
         _seed_demo_permits()
         self.stdout.write(
             self.style.SUCCESS(f"\nDemo data loaded. Sign in with any of these (password: {DEMO_PASSWORD}):")
