@@ -2,7 +2,6 @@
 through the real report API and the clock's pass (`follow_flights`) with the clock moved by an
 explicit `now` — against PostgreSQL."""
 
-import math
 from datetime import timedelta
 
 import pytest
@@ -14,32 +13,17 @@ from airspace.surveillance.models import Track
 from permits import services as permit_services
 from permits.models import FlightPermit, PermitExcursion, State
 from tests.conftest import square
+from tests.surveillance.reports import (
+    CENTRE_LAT,
+    CENTRE_LON,
+    EAST_EDGE,
+    REPORTS,
+    TRACKS,
+    east_of_edge,
+    report,
+)
 
 pytestmark = pytest.mark.django_db
-
-REPORTS = "/api/v1/tracks/reports/"
-TRACKS = "/api/v1/tracks/"
-# The fixtures' default permit area: a square of ±0.005° around 44.30 E, 33.25 N, 0-120 m.
-CENTRE_LON, CENTRE_LAT, HALF_SIDE = 44.30, 33.25, 0.005
-EAST_EDGE = CENTRE_LON + HALF_SIDE
-METRES_PER_DEGREE_LON = 111_320 * math.cos(math.radians(CENTRE_LAT))
-
-
-def east_of_edge(metres):
-    return EAST_EDGE + metres / METRES_PER_DEGREE_LON
-
-
-def report(track="t-1", *, lon=CENTRE_LON, lat=CENTRE_LAT, altitude_m=60, at=None, remote_id=None):
-    body = {
-        "sensor_track_id": track,
-        "observed_at": (at or timezone.now()).isoformat(),
-        "lat": lat,
-        "lon": lon,
-        "altitude_m": altitude_m,
-    }
-    if remote_id is not None:
-        body["remote_id"] = remote_id
-    return body
 
 
 @pytest.fixture
