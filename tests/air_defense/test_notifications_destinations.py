@@ -3,7 +3,9 @@ on the resolved address at every delivery, and posted to the address that was ch
 rebinding), with the host name kept for Host, TLS SNI and the certificate check.
 
 Receivers listen on loopback only. Host names are answered by `fake_dns`, in this process: no query
-leaves the machine, and a test can make a name change its answer, as an attacker's DNS would."""
+leaves the machine, and a test can make a name change its answer, as an attacker's DNS would.
+The private and reserved addresses below (10.x, fd00::, 169.254.169.254, …) are only judged by the
+subscription check: no test creates a notification for them, so nothing is ever posted there."""
 
 import ipaddress
 import socket
