@@ -131,7 +131,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Stored and exchanged in UTC; shown to people in DISPLAY_TIME_ZONE with UTC beside it
+# (airspace/templatetags/display.py, static airspace/time.js): Baghdad is UTC+3 and a three-hour
+# mistake in a flight window is easy to make.
 TIME_ZONE = "UTC"
+DISPLAY_TIME_ZONE = os.environ.get("DISPLAY_TIME_ZONE", "Asia/Baghdad")
 USE_I18N = True
 USE_TZ = True
 

@@ -26,5 +26,7 @@ def map_settings(request):
             "attribution": settings.MAP_TILE_ATTRIBUTION,
             "center": [33.3152, 44.3661],
             "zoom": 11,
-        }
+        },
+        # Scripts format times with it (static airspace/time.js), as the templates do (|when).
+        "display_time_zone": settings.DISPLAY_TIME_ZONE,
     }
