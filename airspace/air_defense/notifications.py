@@ -99,6 +99,8 @@ def track_payload(*, track, sensor, classification, previous_classification, rep
             "speed_mps": report["speed_mps"],
             "heading_deg": report["heading_deg"],
             "first_seen_at": track.first_seen_at.isoformat(),
+            # Where the pilot is (Remote ID), so that a patrol can be sent there; None if never said.
+            "operator_position": track.operator_position,
         },
         "aircraft": (
             {
