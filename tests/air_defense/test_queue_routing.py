@@ -23,7 +23,7 @@ from permits.tasks import activate_due_permits
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = ("air_defense", "webhooks", "default", "following")
+QUEUES = ("air_defense", "webhooks", "default", "following", "c2")
 
 
 @pytest.fixture
