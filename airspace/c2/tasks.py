@@ -46,7 +46,8 @@ def send_picture():
     queued = 0
     for endpoint_id in claim_endpoints_due(now=now):
         try:
-            send_to_endpoint.delay(endpoint_id)
+            # A send still queued when its lease ran out is dropped: the tick queues a fresh one.
+            send_to_endpoint.apply_async((endpoint_id,), expires=send_lease_s())
             queued += 1
         except Exception:
             logger.exception("Could not queue the send to TAK endpoint %s; the next tick will", endpoint_id)

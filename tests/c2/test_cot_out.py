@@ -337,3 +337,17 @@ def test_the_admin_form_wants_tls_files_that_exist(tls_files):
     assert not form.is_valid() and "No file /nowhere/client.p12" in form.errors["tls_client_cert"][0]
     form = TakEndpointForm(data={**data, "tls_client_cert": str(files["client"]), "tls_ca_file": str(files["ca"])})
     assert form.is_valid(), form.errors
+
+
+def test_the_admin_lists_and_adds_endpoints(admin_client, listener):
+    tak = listener()
+    TakEndpoint.objects.create(name="TAK north", url=f"tcp://127.0.0.1:{tak.port}", last_error="refused")
+    listing = admin_client.get("/admin/airspace/takendpoint/")
+    assert listing.status_code == 200 and b"TAK north" in listing.content and b"refused" in listing.content
+    added = admin_client.post(
+        "/admin/airspace/takendpoint/add/",
+        {"name": "TAK south", "url": "udp://127.0.0.1:6969", "active": "on", "multicast_ttl": 1},
+    )
+    assert added.status_code == 302, added.content
+    assert TakEndpoint.objects.get(name="TAK south").url == "udp://127.0.0.1:6969"
+    assert admin_client.get("/admin/airspace/takdelivery/").status_code == 200
