@@ -350,10 +350,48 @@ def remote_id_reports(body, *, now):
     return {"reports": _translate_each(uas_data, "uas_data", lambda uas: _odid_uas(uas, received_at))}
 
 
+# Where each report field came from, to name it in the errors of the checks reports.py makes after
+# the translation (a time too old, an identifier too long once normalized).
+SOURCE_FIELDS = {
+    "flights": {
+        "sensor_track_id": ("id",),
+        "remote_id": ("uas_id",),
+        "observed_at": ("current_state", "timestamp"),
+        "lat": ("current_state", "position", "lat"),
+        "lon": ("current_state", "position", "lng"),
+        "altitude_m": ("current_state", "position", "height", "distance"),
+        "speed_mps": ("current_state", "speed"),
+        "heading_deg": ("current_state", "track"),
+        "operator": ("operator_location",),
+    },
+    "uas_data": {
+        "sensor_track_id": ("BasicID", "UASID"),
+        "remote_id": ("BasicID", "UASID"),
+        "observed_at": ("Location", "TimeStamp"),
+        "lat": ("Location", "Latitude"),
+        "lon": ("Location", "Longitude"),
+        "altitude_m": ("Location", "Height"),
+        "speed_mps": ("Location", "SpeedHorizontal"),
+        "heading_deg": ("Location", "Direction"),
+        "operator": ("System",),
+    },
+}
+
+
 def rename_report_errors(error, source_key):
-    """A report's error from parse_report_batch, named by the Remote ID list it came from (each
-    flight or message set is one report, in the same order)."""
+    """A report's error from parse_report_batch, named by the Remote ID list, message and field it
+    came from (each flight or message set is one report, in the same order)."""
     detail = error.detail
-    if isinstance(detail, dict) and "reports" in detail and isinstance(detail["reports"], dict):
-        return ValidationError({source_key: detail["reports"]})
-    return error
+    if not (isinstance(detail, dict) and isinstance(detail.get("reports"), dict)):
+        return error
+    fields = SOURCE_FIELDS[source_key]
+    renamed = {}
+    for index, report_errors in detail["reports"].items():
+        renamed[index] = {}
+        for field, messages in report_errors.items():
+            path = fields.get(field, (field,))
+            target = renamed[index]
+            for key in path[:-1]:
+                target = target.setdefault(key, {})
+            target[path[-1]] = messages
+    return ValidationError({source_key: renamed})

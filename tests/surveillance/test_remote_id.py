@@ -265,6 +265,22 @@ def test_bad_opendroneid_messages_are_a_400_naming_message_and_field_and_store_n
     assert nothing_stored()
 
 
+def test_a_message_set_heard_too_long_ago_is_named_by_its_location_timestamp(receiver):
+    body = sample("opendroneid_core_c_test_inout.json")
+    body["received_at"] = (timezone.now() - timedelta(days=3)).isoformat()
+    errors = receiver(body, expect=400)
+    assert "older than" in errors["uas_data"]["0"]["Location"]["TimeStamp"][0]
+    assert nothing_stored()
+
+
+def test_a_flight_whose_serial_number_is_too_long_is_named_by_its_uas_id(receiver):
+    body = rid_flights(sample("interuss_monitoring_zurich.json"), 0, timezone.now())
+    body["flight_details"][0]["uas_id"]["serial_number"] = "ß" * 64  # 128 characters once upper-cased
+    errors = receiver(body, expect=400)
+    assert "At most 64" in errors["flights"]["0"]["uas_id"][0]
+    assert nothing_stored()
+
+
 @pytest.mark.parametrize(
     "body, key",
     [
