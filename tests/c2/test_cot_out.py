@@ -9,6 +9,9 @@ from datetime import timedelta
 
 import pytest
 import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 from django.utils import timezone
 
 from airspace.c2 import cot
@@ -251,6 +254,29 @@ def test_tls_with_a_client_certificate(picture, listener, tls_files):
     event = tak.wait_for_uid(cot.track_uid(tracks["stranger"].pk))
     assert event.get("type") == "a-h-A-M-F-Q"
     assert tak.connections == 1 and tak.handshake_failures == []
+
+
+def test_tls_with_a_p12_client_certificate_as_tak_server_issues_them(picture, listener, tls_files, tmp_path):
+    files, server_context = tls_files
+    _, tracks = picture
+    chain = x509.load_pem_x509_certificates(files["client"].read_bytes())
+    key = serialization.load_pem_private_key(files["client"].read_bytes(), password=None)
+    p12 = tmp_path / "client.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"airspace", key, chain[0], chain[1:], serialization.BestAvailableEncryption(b"atakatak")
+        )
+    )
+    tak = listener(tls=server_context)
+    TakEndpoint.objects.create(
+        name="TAK TLS",
+        url=f"tls://127.0.0.1:{tak.port}",
+        tls_client_cert=str(p12),
+        tls_client_password="atakatak",
+        tls_ca_file=str(files["ca"]),
+    )
+    tick()
+    assert tak.wait_for_uid(cot.track_uid(tracks["friend"].pk)).get("type") == "a-f-A-M-F-Q"
 
 
 def test_tls_to_a_server_the_ca_does_not_vouch_for_fails_and_is_recorded(picture, listener, tls_files, tmp_path):
