@@ -8,6 +8,7 @@ from airspace.registry.models import Aircraft
 from airspace.web.fields import (
     FREE_TEXT_MAX_LENGTH,
     AwareDateTimeField,
+    PlaceFieldsMixin,
     VolumeSerializerMixin,
     WithoutAreaUnlessAskedMixin,
 )
@@ -36,7 +37,8 @@ class OwnAircraftField(serializers.PrimaryKeyRelatedField):
         return Aircraft.objects.filter(operator=roles.operator_of(request.user) if request else None)
 
 
-class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer):
+class FlightPermitSerializer(PlaceFieldsMixin, VolumeSerializerMixin, serializers.ModelSerializer):
+    place_boundary = "boundary"
     aircraft = OwnAircraftField()
     starts_at = AwareDateTimeField()
     ends_at = AwareDateTimeField()
@@ -55,8 +57,8 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
         model = FlightPermit
         fields = [
             "id", "reference", "state", "operator", "aircraft", "aircraft_serial_number", "purpose",
-            "description", "area", "radius_m", "min_altitude_m", "max_altitude_m", "starts_at", "ends_at",
-            "available_transitions", "reviewer", "decided_by", "decided_at", "decision_reason",
+            "description", "area", "radius_m", "place", "mgrs", "min_altitude_m", "max_altitude_m", "starts_at",
+            "ends_at", "available_transitions", "reviewer", "decided_by", "decided_at", "decision_reason",
             "requires_senior_approval", "zones", "conformance", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [

@@ -15,6 +15,7 @@ from django_fsm import TransitionNotAllowed
 from airspace import roles
 from airspace.registry.models import Aircraft
 from airspace.web.page_forms import validate_form
+from airspace.web.places import where_area
 from airspace.zones.selectors import zones_on_map
 
 from . import services
@@ -205,6 +206,7 @@ def permit_detail(request, pk):
         },
         "touched_zones": permit.prohibited_zones + permit.restricted_zones,
         "conformance": conformance_record(permit),
+        "where": where_area(permit.boundary),
     }
     return render(request, "permits/permit_detail.html", context)
 

@@ -1,6 +1,7 @@
-// The pages' maps. Leaflet and Leaflet.draw come from our own static files; tiles from the
-// configured tile server when it answers. The volumes, zones and tracks are vector layers, so the
-// map still shows them on a plain background on a closed network.
+// The pages' maps. Leaflet and Leaflet.draw come from our own static files. With no tile server
+// (the closed-network default) every map draws the offline base map: borders, governorates, rivers
+// and towns from our own static basemap.json (tools/build_basemap.py); with MAP_TILE_URL set the
+// tiles carry the geography instead. The volumes, zones and tracks are vector layers above it.
 (function () {
   "use strict";
   const COLOURS = {
@@ -17,8 +18,107 @@
     const map = L.map(element, { center: settings.center, zoom: settings.zoom });
     if (settings.tile_url) {
       L.tileLayer(settings.tile_url, { attribution: settings.attribution, maxZoom: 19 }).addTo(map);
+    } else if (settings.basemap_url) {
+      addBasemap(map, settings.basemap_url);
     }
     return map;
+  }
+
+  // The base map sits in panes under Leaflet's overlay pane (400), so zones, volumes and tracks are
+  // drawn over it and take the clicks; its labels sit just under the overlays too, never over them.
+  const BASEMAP_STYLE = {
+    country: { color: "#8d8a84", weight: 1.2, fillColor: "#eeebe3", fillOpacity: 1 },
+    iraq: { color: "#6f6c66", weight: 1.6, fillColor: "#fbfaf6", fillOpacity: 1 },
+    province: { color: "#aaa396", weight: 1, dashArray: "5 4" },
+    lake: { color: "#9cc2de", weight: 0.6, fillColor: "#cfe2f0", fillOpacity: 1 },
+    river: { color: "#8fbbdc", weight: 1.6 },
+    town: { color: "#6b6b6b", weight: 1, fillColor: "#ffffff", fillOpacity: 1 },
+  };
+  // Which towns are named at which zoom: the bigger the town, the further out it is shown.
+  const TOWN_TIERS = [
+    [1000000, 5], [300000, 6], [100000, 7], [30000, 8], [10000, 9], [3000, 10], [0, 11],
+  ];
+  let basemapData = null;
+
+  function loadBasemap(url) {
+    if (!basemapData) basemapData = fetch(url, { credentials: "same-origin" }).then((response) => response.json());
+    return basemapData;
+  }
+
+  function label(map, latlng, text, className) {
+    const html = document.createElement("span");
+    html.textContent = text;
+    return L.marker(latlng, {
+      pane: "basemapLabels", interactive: false, keyboard: false,
+      icon: L.divIcon({ className: `basemap-label ${className}`, html, iconSize: null }),
+    });
+  }
+
+  function addBasemap(map, url) {
+    map.getContainer().classList.add("has-basemap");
+    map.createPane("basemap").style.zIndex = 250;
+    map.createPane("basemapLabels").style.zIndex = 350;
+    map.getPane("basemapLabels").style.pointerEvents = "none";
+    const pane = { pane: "basemap", interactive: false };
+    // GeoNames' licence (CC BY 4.0) asks for its name beside its data.
+    map.attributionControl.addAttribution("Towns: GeoNames (CC BY 4.0); borders, rivers: Natural Earth");
+    return loadBasemap(url).then((data) => {
+      L.geoJSON(data.countries, {
+        ...pane, style: (feature) => (feature.properties.name === "Iraq" ? BASEMAP_STYLE.iraq : BASEMAP_STYLE.country),
+      }).addTo(map);
+      L.geoJSON(data.lakes, { ...pane, style: BASEMAP_STYLE.lake }).addTo(map);
+      L.geoJSON(data.rivers, { ...pane, style: BASEMAP_STYLE.river }).addTo(map);
+      L.geoJSON(data.province_borders, { ...pane, style: BASEMAP_STYLE.province }).addTo(map);
+
+      const countries = data.countries.features.filter((f) => f.properties.label).map((f) => ({
+        name: f.properties.name, latlng: L.latLng(f.properties.label[1], f.properties.label[0]),
+      }));
+      const names = L.layerGroup().addTo(map);
+      const towns = data.towns.features.map((town) => ({
+        name: town.properties.name,
+        population: town.properties.population,
+        latlng: L.latLng(town.geometry.coordinates[1], town.geometry.coordinates[0]),
+      })).sort((a, b) => b.population - a.population);
+      const provinces = data.provinces.features.map((f) => ({
+        name: f.properties.name, latlng: L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]),
+      }));
+
+      // The names for this zoom: the towns big enough for it, biggest first, each only where it does
+      // not overlap a name already placed (so a crowded city shows its own name, not a smudge); then
+      // the governorates' names where there is room.
+      function placeNames() {
+        const zoom = map.getZoom();
+        const smallest = Math.min(Infinity, ...TOWN_TIERS.filter(([, from]) => zoom >= from).map(([people]) => people));
+        const placed = [];
+        const fits = (box) => !placed.some((other) =>
+          box[0] < other[2] && other[0] < box[2] && box[1] < other[3] && other[1] < box[3]);
+        names.clearLayers();
+        towns.forEach((town) => {
+          if (town.population < smallest) return;
+          const size = town.population >= 300000 ? "city" : "town";
+          const at = map.project(town.latlng, zoom);
+          const box = [at.x - 4, at.y - 8, at.x + 8 + town.name.length * (size === "city" ? 7.2 : 6.3), at.y + 8];
+          if (!fits(box)) return;
+          placed.push(box);
+          L.circleMarker(town.latlng, { ...pane, ...BASEMAP_STYLE.town, radius: size === "city" ? 3.5 : 2.5 }).addTo(names);
+          label(map, town.latlng, town.name, size).addTo(names);
+        });
+        const areaNames = (areas, kind, letter) => areas.forEach((area) => {
+          const at = map.project(area.latlng, zoom);
+          const half = area.name.length * letter;
+          const box = [at.x - half, at.y - 8, at.x + half, at.y + 8];
+          if (!fits(box)) return;
+          placed.push(box);
+          label(map, area.latlng, area.name, kind).addTo(names);
+        });
+        if (zoom >= 6 && zoom <= 10) areaNames(provinces, "province", 4.2);
+        if (zoom <= 7) areaNames(countries, "country", 5.5);
+      }
+      map.on("zoomend", placeNames);
+      placeNames();
+      map.getContainer().dataset.basemap = "drawn";
+      return data;
+    });
   }
 
   // A tooltip's text as an element: Leaflet puts a string tooltip into innerHTML, and zone names,
