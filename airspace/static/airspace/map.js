@@ -170,9 +170,39 @@
     return Math.round(value * 1e7) / 1e7;
   }
 
+  // A typed position: decimal degrees "33.31, 44.36" (latitude first) or MGRS "38S MB 44123 88734"
+  // (the vendored mgrs library). Returns [lat, lng] or throws an Error whose message is for a person.
+  const DECIMAL = /^\s*([-+]?\d+(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d+(?:\.\d+)?)\s*$/;
+  const MGRS_TEXT = /^\d{1,2}[C-HJ-NP-X][A-HJ-NP-Z]{2}(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$/;
+
+  function parsePosition(text) {
+    const decimal = text.match(DECIMAL);
+    if (decimal) {
+      const lat = Number(decimal[1]);
+      const lng = Number(decimal[2]);
+      if (Math.abs(lat) > 90) throw new Error(`“${text.trim()}”: the latitude comes first and lies between -90 and 90.`);
+      if (Math.abs(lng) > 180) throw new Error(`“${text.trim()}”: the longitude lies between -180 and 180.`);
+      return [lat, lng];
+    }
+    const compact = text.replace(/\s+/g, "").toUpperCase();
+    if (MGRS_TEXT.test(compact)) {
+      try {
+        const [lng, lat] = mgrs.toPoint(compact);
+        if (Number.isFinite(lat) && Number.isFinite(lng)) return [lat, lng];
+      } catch (error) { /* said below */ }
+    }
+    throw new Error(`“${text.trim()}” is neither decimal degrees (33.31, 44.36) nor MGRS (38S MB 44123 88734).`);
+  }
+
+  function formatPosition(lat, lng) {
+    return `${lat.toFixed(6)}, ${lng.toFixed(6)}`;
+  }
+
   // The drawing tool of the application and zone forms: one polygon or one circle, written into
-  // the form's `area` (GeoJSON) and `radius_m` fields.
-  function areaEditor(map, areaInput, radiusInput, summary) {
+  // the form's `area` (GeoJSON) and `radius_m` fields. `typed` (optional) are the form's fields for
+  // typing the same area without a mouse: {points, centre, radius, apply, error}; a typed area is
+  // drawn and written like a drawn one, and a drawn area fills the typed fields back.
+  function areaEditor(map, areaInput, radiusInput, summary, typed) {
     const drawn = new L.FeatureGroup().addTo(map);
     map.addControl(new L.Control.Draw({
       position: "topleft",
@@ -184,7 +214,8 @@
       edit: { featureGroup: drawn },
     }));
 
-    function write() {
+    // fromTyped: the typed fields keep what the person typed (MGRS stays MGRS).
+    function write(fromTyped = false) {
       const layer = drawn.getLayers()[0];
       if (!layer) {
         areaInput.value = "";
@@ -203,6 +234,103 @@
         summary.textContent = `Polygon of ${geometry.coordinates[0].length - 1} corners.`;
       }
       areaInput.dispatchEvent(new Event("change"));
+      if (typed && !fromTyped) fillTyped(layer);
+    }
+
+    // The drawn (or stored) area written back into the typed fields, in decimal degrees.
+    function fillTyped(layer) {
+      typed.points.value = "";
+      typed.centre.value = "";
+      typed.radius.value = "";
+      if (layer instanceof L.Circle) {
+        typed.centre.value = formatPosition(layer.getLatLng().lat, layer.getLatLng().lng);
+        typed.radius.value = Math.round(layer.getRadius());
+      } else if (layer) {
+        typed.points.value = layer.getLatLngs()[0].map((corner) => formatPosition(corner.lat, corner.lng)).join("\n");
+      }
+      showTypedError(null);
+      typedDirty = false;
+    }
+
+    let typedDirty = false;
+
+    function showTypedError(message, field) {
+      typed.error.textContent = message || "";
+      typed.error.hidden = !message;
+      [typed.points, typed.centre, typed.radius].forEach((input) => input.removeAttribute("aria-invalid"));
+      if (field) field.setAttribute("aria-invalid", "true");
+      typed.error.invalidField = field;
+    }
+
+    // The typed fields as a layer; throws an Error naming what is wrong and sets .field to its input.
+    function typedLayer() {
+      const fail = (message, field) => Object.assign(new Error(message), { field });
+      const lines = typed.points.value.split("\n").map((line) => line.trim()).filter(Boolean);
+      const centreText = typed.centre.value.trim();
+      const radiusText = String(typed.radius.value).trim();
+      if (lines.length && (centreText || radiusText)) {
+        throw fail("Type either the corners of a polygon or a centre and radius, not both.", typed.points);
+      }
+      if (lines.length) {
+        const corners = lines.map((line, index) => {
+          try {
+            return parsePosition(line);
+          } catch (error) {
+            throw fail(`Corner ${index + 1}: ${error.message}`, typed.points);
+          }
+        });
+        const [first, last] = [corners[0], corners[corners.length - 1]];
+        if (corners.length > 1 && first[0] === last[0] && first[1] === last[1]) corners.pop();
+        if (corners.length < 3) throw fail("A polygon needs at least three corners, one per line.", typed.points);
+        return L.polygon(corners);
+      }
+      if (!centreText && !radiusText) return null;
+      if (!centreText) throw fail("Type the centre of the circle (decimal degrees or MGRS).", typed.centre);
+      let centre;
+      try {
+        centre = parsePosition(centreText);
+      } catch (error) {
+        throw fail(`Centre: ${error.message}`, typed.centre);
+      }
+      const radius = Number(radiusText);
+      if (!radiusText || !Number.isFinite(radius) || radius <= 0) {
+        throw fail("Type the circle's radius in metres (a number above 0).", typed.radius);
+      }
+      return L.circle(centre, { radius });
+    }
+
+    // Draw what was typed; true when the typed fields are empty or valid.
+    function applyTyped() {
+      let layer;
+      try {
+        layer = typedLayer();
+      } catch (error) {
+        showTypedError(error.message, error.field);
+        return false;
+      }
+      showTypedError(null);
+      typedDirty = false;
+      if (!layer) return true;
+      drawn.clearLayers();
+      drawn.addLayer(layer);
+      write(true);
+      fit(map, [layer]);
+      return true;
+    }
+
+    if (typed) {
+      typed.apply.addEventListener("click", applyTyped);
+      [typed.points, typed.centre, typed.radius].forEach((input) => {
+        input.addEventListener("input", () => { typedDirty = true; });
+        input.addEventListener("change", () => { if (typedDirty) applyTyped(); });
+      });
+      // Typed and not yet shown (no blur, no button): shown now, and the form waits if it is wrong.
+      areaInput.form.addEventListener("submit", (event) => {
+        if (typedDirty && !applyTyped()) {
+          event.preventDefault();
+          (typed.error.invalidField || typed.points).focus();
+        }
+      });
     }
 
     map.on(L.Draw.Event.CREATED, (event) => {
@@ -210,8 +338,8 @@
       drawn.addLayer(event.layer);
       write();
     });
-    map.on(L.Draw.Event.EDITED, write);
-    map.on(L.Draw.Event.DELETED, write);
+    map.on(L.Draw.Event.EDITED, () => write());
+    map.on(L.Draw.Event.DELETED, () => write());
 
     // The area already in the form: editing, or the form shown again with errors.
     if (areaInput.value) {
@@ -232,5 +360,16 @@
     return drawn;
   }
 
-  window.AirspaceMap = { COLOURS, createMap, textLabel, addZone, addVolume, fit, frameVolume, areaEditor };
+  // The typed-area fields of templates/typed_area.html, for areaEditor.
+  function typedFields() {
+    const byId = (id) => document.getElementById(id);
+    return {
+      points: byId("typed-points"), centre: byId("typed-centre"), radius: byId("typed-radius"),
+      apply: byId("typed-apply"), error: byId("typed-area-error"),
+    };
+  }
+
+  window.AirspaceMap = {
+    COLOURS, createMap, textLabel, addZone, addVolume, fit, frameVolume, areaEditor, parsePosition, typedFields,
+  };
 })();
