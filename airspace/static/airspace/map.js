@@ -83,16 +83,26 @@
         name: f.properties.name, latlng: L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]),
       }));
 
-      // The names for this zoom: the towns big enough for it, biggest first, each only where it does
-      // not overlap a name already placed (so a crowded city shows its own name, not a smudge); then
-      // the governorates' names where there is room.
+      // The names for this zoom: the countries (zoomed out), then the towns big enough for it, biggest
+      // first, each only where it does not overlap a name already placed (so a crowded city shows its
+      // own name, not a smudge); then the governorates' names where there is room.
       function placeNames() {
         const zoom = map.getZoom();
         const smallest = Math.min(Infinity, ...TOWN_TIERS.filter(([, from]) => zoom >= from).map(([people]) => people));
         const placed = [];
         const fits = (box) => !placed.some((other) =>
           box[0] < other[2] && other[0] < box[2] && box[1] < other[3] && other[1] < box[3]);
+        // A country's or governorate's name, centred on its label point.
+        const areaNames = (areas, kind, letter) => areas.forEach((area) => {
+          const at = map.project(area.latlng, zoom);
+          const half = area.name.length * letter;
+          const box = [at.x - half, at.y - 8, at.x + half, at.y + 8];
+          if (!fits(box)) return;
+          placed.push(box);
+          label(map, area.latlng, area.name, kind).addTo(names);
+        });
         names.clearLayers();
+        if (zoom <= 7) areaNames(countries, "country", 5.5);
         towns.forEach((town) => {
           if (town.population < smallest) return;
           const size = town.population >= 300000 ? "city" : "town";
@@ -103,16 +113,7 @@
           L.circleMarker(town.latlng, { ...pane, ...BASEMAP_STYLE.town, radius: size === "city" ? 3.5 : 2.5 }).addTo(names);
           label(map, town.latlng, town.name, size).addTo(names);
         });
-        const areaNames = (areas, kind, letter) => areas.forEach((area) => {
-          const at = map.project(area.latlng, zoom);
-          const half = area.name.length * letter;
-          const box = [at.x - half, at.y - 8, at.x + half, at.y + 8];
-          if (!fits(box)) return;
-          placed.push(box);
-          label(map, area.latlng, area.name, kind).addTo(names);
-        });
         if (zoom >= 6 && zoom <= 10) areaNames(provinces, "province", 4.2);
-        if (zoom <= 7) areaNames(countries, "country", 5.5);
       }
       map.on("zoomend", placeNames);
       placeNames();
