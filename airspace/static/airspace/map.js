@@ -45,7 +45,7 @@
     return basemapData;
   }
 
-  function label(map, latlng, text, className) {
+  function label(latlng, text, className) {
     const html = document.createElement("span");
     html.textContent = text;
     return L.marker(latlng, {
@@ -99,7 +99,7 @@
           const box = [at.x - half, at.y - 8, at.x + half, at.y + 8];
           if (!fits(box)) return;
           placed.push(box);
-          label(map, area.latlng, area.name, kind).addTo(names);
+          label(area.latlng, area.name, kind).addTo(names);
         });
         names.clearLayers();
         if (zoom <= 7) areaNames(countries, "country", 5.5);
@@ -111,7 +111,7 @@
           if (!fits(box)) return;
           placed.push(box);
           L.circleMarker(town.latlng, { ...pane, ...BASEMAP_STYLE.town, radius: size === "city" ? 3.5 : 2.5 }).addTo(names);
-          label(map, town.latlng, town.name, size).addTo(names);
+          label(town.latlng, town.name, size).addTo(names);
         });
         if (zoom >= 6 && zoom <= 10) areaNames(provinces, "province", 4.2);
       }
