@@ -160,7 +160,7 @@ class TrackViewSet(viewsets.ReadOnlyModelViewSet):
         query = TrailQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         tracks = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        positions = recent_positions([track.pk for track in tracks], points=query.validated_data["points"])
+        positions = recent_positions(tracks, points=query.validated_data["points"])
         trails = [{"track": track.pk, "positions": positions.get(track.pk, [])} for track in tracks]
         return self.get_paginated_response(TrackTrailSerializer(trails, many=True).data)
 

@@ -1,6 +1,7 @@
 """Reads of the surveillance picture that are not a model's own: a track's last positions (its trail)."""
 
 from collections import defaultdict
+from datetime import timedelta
 
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
@@ -10,14 +11,21 @@ from .models import PositionReport
 # A trail long enough to show a heading and a turn, short enough to read at a glance.
 TRAIL_POINTS = 10
 MAX_TRAIL_POINTS = 50
+# Only reports this close to a track's last one count: a trail is where it just flew, and the bound
+# keeps the query to the newest evidence of a track that has been reporting for hours.
+TRAIL_SPAN = timedelta(minutes=10)
 
 
-def recent_positions(track_ids, *, points=TRAIL_POINTS):
-    """{track id: its last `points` reports' positions, oldest first} in one query (the evidence's
-    (track, observed_at) index serves each track's newest reports)."""
+def recent_positions(tracks, *, points=TRAIL_POINTS):
+    """{track id: its last `points` positions within TRAIL_SPAN, oldest first} in one query (the
+    evidence's (track, observed_at) index serves it)."""
+    tracks = list(tracks)
+    if not tracks:
+        return {}
+    since = min(track.last_observed_at for track in tracks) - TRAIL_SPAN
     newest_first = Window(RowNumber(), partition_by=[F("track_id")], order_by=F("observed_at").desc())
     reports = (
-        PositionReport.objects.filter(track_id__in=list(track_ids))
+        PositionReport.objects.filter(track_id__in=[track.pk for track in tracks], observed_at__gte=since)
         .annotate(rank=newest_first)
         .filter(rank__lte=points)
         .order_by("track_id", "observed_at")
