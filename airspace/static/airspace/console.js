@@ -558,7 +558,7 @@
 
   const list = document.getElementById("notifications");
   const status = document.getElementById("stream-status");
-  const shown = new Map(); // notification id -> <li>
+  const shown = new Map(); // notification id -> { item: <li>, notification: as last drawn }
 
   function render(notification) {
     if (shown.has(notification.id)) return false;
@@ -613,7 +613,6 @@
     const created = Date.parse(notification.created_at);
     const before = Array.from(list.children).find((other) => Number(other.dataset.createdAt) < created);
     list.insertBefore(item, before || null);
-    shown.set(notification.id, item);
     applyFilter();
     return true;
   }
@@ -623,6 +622,7 @@
   const alertActions = [acknowledgement];
 
   function showActions(item, notification) {
+    shown.set(notification.id, { item, notification });
     const actions = item.querySelector(".actions");
     actions.textContent = "";
     const refresh = (updated) => showActions(item, updated);
@@ -833,7 +833,10 @@
   window.AirspaceConsole = {
     map,
     showOnMap,
-    // A feature's own buttons on each alert (see alertActions); drawn for the alerts shown from now on.
-    addAlertAction(action) { alertActions.push(action); },
+    // A feature's own buttons on each alert (see alertActions), on the alerts shown and those to come.
+    addAlertAction(action) {
+      alertActions.push(action);
+      shown.forEach(({ item, notification }) => showActions(item, notification));
+    },
   };
 })();
