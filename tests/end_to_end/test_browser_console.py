@@ -200,7 +200,17 @@ def test_the_filter_and_the_sound_toggle_are_remembered_and_sound_off_is_silent(
     post_reports(live_server, console_users["radar"], report("r1-0099", 33.32, 44.40))
     expect(console.locator("#notifications li.hostile")).to_be_visible()
     expect(console.locator("#hostile-count")).to_have_text("1")
+    symbol = console.locator(".track-marker.hostile svg path")
+    assert symbol.evaluate("path => getComputedStyle(path).fill") == "rgb(179, 38, 30)"  # red
     assert console.evaluate("window.__tones") == 0
+
+    # Revoked: it leaves the friendly picture at once (its alert is a warning, hidden with the permits).
+    services.make_transition(
+        permit_id=permit.pk, user=console_users["officer"], transition_name="revoke", reason="Airspace closed"
+    )
+    expect(console.locator("#notifications li[data-kind='permit.revoked']")).to_have_count(1)
+    expect(console.locator("path.permit-volume")).to_have_count(0)
+    expect(console.locator(".permit-label")).to_have_count(0)
 
 
 def test_the_console_on_a_390_px_phone(celery_worker, live_server, signed_in, console_users, make_permit, settings):
