@@ -741,6 +741,11 @@
     if (soundOn) audioContext(); // a click lets the browser play sound from now on
   });
   showSound();
+  // Browsers let a page make sound only after a person has clicked or typed in it: the first click
+  // or key anywhere on the console readies the sound, so that the first alert is heard.
+  ["pointerdown", "keydown"].forEach((type) => document.addEventListener(type, () => {
+    if (soundOn) audioContext();
+  }, { once: true }));
 
   // --- alerts: the filter --------------------------------------------------------------------------
 
