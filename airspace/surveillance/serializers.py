@@ -73,6 +73,20 @@ class TrackSerializer(PlaceFieldsMixin, serializers.ModelSerializer):
         return track.sensor is not None and track.sensor.is_offline
 
 
+class TrailPositionSerializer(serializers.Serializer):
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    altitude_m = serializers.FloatField()
+    observed_at = serializers.DateTimeField()
+
+
+class TrackTrailSerializer(serializers.Serializer):
+    """A track's last positions, oldest first (the tracks API's `trails`)."""
+
+    track = serializers.IntegerField(help_text="The track's id.")
+    positions = TrailPositionSerializer(many=True)
+
+
 class PositionReportInSerializer(serializers.Serializer):
     sensor_track_id = serializers.CharField(max_length=100)
     observed_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone; not in the future.")
