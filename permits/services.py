@@ -34,6 +34,7 @@ from .models import (
     PermitTransitionLog,
     State,
     is_owner,
+    transition_action,
 )
 from .selectors import permits_in_effect_touching
 
@@ -187,8 +188,10 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
             raise PermissionDenied(DENIED[transition_name])
         method = getattr(permit, transition_name)
         if not can_proceed(method, check_conditions=False):
-            verb = transition_name.replace("_", " ")
-            raise TransitionNotAllowed(f"A permit that is {permit.get_state_display().lower()} cannot {verb}.")
+            raise TransitionNotAllowed(
+                f"“{transition_action(transition_name)}” is not possible: "
+                f"the permit is {permit.get_state_display().lower()}."
+            )
         if transition_name in TRANSITIONS_NEEDING_REASON and not reason:
             raise ValidationError({"reason": "Give a reason: the operator and air defense will read it."})
         if len(reason) > FREE_TEXT_MAX_LENGTH:  # the pages send it here unchecked
@@ -204,8 +207,9 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
         if transition_name == "refer" and (problem := _referral_problem(permit)):
             raise problem
         if not can_proceed(method):
-            verb = transition_name.replace("_", " ")
-            raise TransitionNotAllowed(f"This permit's window has ended: it can no longer {verb}.")
+            raise TransitionNotAllowed(
+                f"“{transition_action(transition_name)}” is no longer possible: the permit's window has ended."
+            )
         from_state = permit.state
         if transition_name in ("submit", "start_review"):
             method(by=user)

@@ -35,7 +35,9 @@ def _change_aircraft_status(*, aircraft_id, officer, transition_name, past_tense
         transition = getattr(aircraft, transition_name)
         if not can_proceed(transition):
             # A 409 from the API; the aircraft page shows it as a message.
-            raise TransitionNotAllowed(f"An aircraft that is {aircraft.status} cannot be {past_tense} now.")
+            raise TransitionNotAllowed(
+                f"An aircraft that is {aircraft.get_status_display().lower()} cannot be {past_tense} now."
+            )
         transition()
         aircraft.status_changed_at = timezone.now()
         aircraft.status_changed_by = officer

@@ -92,6 +92,9 @@ def test_deciding_a_permit_not_waiting_for_a_decision_is_a_409(make_permit, offi
         f"{PERMITS}{permit.id}/decide/", {"decision": "reject", "reason": "No"}, format="json"
     )
     assert response.status_code == 409, response.json()
+    # In words: "“Reject” is not possible: the permit is approved." — no code names.
+    detail = response.json()["detail"]
+    assert "“Reject” is not possible" in detail and state.label.lower() in detail and "_" not in detail
     permit.refresh_from_db()
     assert permit.state == state
 
