@@ -265,7 +265,7 @@ def permit_transition(request, pk, transition):
                 messages.error(request, message)
     else:
         messages.success(request, f"{permit.reference} is now {permit.get_state_display().lower()}.")
-        if transition_name in ("approve", "reject", "request_changes") and roles.is_command_staff(request.user):
+        if transition_name in services.DECISIONS and roles.is_command_staff(request.user):
             return redirect("review-queue")
     return redirect("permit-detail", pk=permit.pk)
 
