@@ -6,6 +6,7 @@ grew from. Code imports a model from its domain (`airspace.registry.models`), ne
 
 from .air_defense.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
 from .c2.models import TakDelivery, TakEndpoint
+from .notices.models import OperatorNotice
 from .registry.models import Aircraft, Operator, OperatorMembership
 from .surveillance.models import HOSTILE_CLASSIFICATIONS, AirspaceVersion, Classification, PositionReport, Sensor, Track
 from .zones.models import RestrictedZone
@@ -18,6 +19,7 @@ __all__ = [
     "Classification",
     "Operator",
     "OperatorMembership",
+    "OperatorNotice",
     "PositionReport",
     "RestrictedZone",
     "Sensor",

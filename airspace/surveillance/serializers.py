@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from airspace.geometry import GeometryError, parse_area
+from airspace.web.fields import PlaceFieldsMixin
 
 from .models import Classification, Sensor, Swarm, Track
 
@@ -22,7 +23,8 @@ class OperatorPositionSerializer(serializers.Serializer):
     observed_at = serializers.DateTimeField(allow_null=True)
 
 
-class TrackSerializer(serializers.ModelSerializer):
+class TrackSerializer(PlaceFieldsMixin, serializers.ModelSerializer):
+    place_position = ("last_lat", "last_lon")
     sensor = serializers.CharField(source="sensor.name", default=None, allow_null=True, read_only=True)
     aircraft_serial_number = serializers.CharField(
         source="aircraft.serial_number", default=None, allow_null=True, read_only=True
@@ -60,6 +62,8 @@ class TrackSerializer(serializers.ModelSerializer):
             "zone_kind",
             "last_lat",
             "last_lon",
+            "place",
+            "mgrs",
             "last_altitude_m",
             "last_observed_at",
             "first_seen_at",
@@ -90,6 +94,20 @@ class OperatorInSerializer(serializers.Serializer):
     lat = serializers.FloatField(min_value=-90, max_value=90)
     lon = serializers.FloatField(min_value=-180, max_value=180)
     altitude_m = serializers.FloatField(required=False, allow_null=True)
+
+
+class TrailPositionSerializer(serializers.Serializer):
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    altitude_m = serializers.FloatField()
+    observed_at = serializers.DateTimeField()
+
+
+class TrackTrailSerializer(serializers.Serializer):
+    """A track's last positions, oldest first (the tracks API's `trails`)."""
+
+    track = serializers.IntegerField(help_text="The track's id.")
+    positions = TrailPositionSerializer(many=True)
 
 
 class PositionReportInSerializer(serializers.Serializer):
