@@ -5,6 +5,15 @@ app label `airspace`, so the tables and the migration history are those of the s
 grew from. Code imports a model from its domain (`airspace.registry.models`), never from here."""
 
 from .air_defense.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
+from .incidents.models import (
+    Incident,
+    IncidentTrack,
+    IncidentTransitionLog,
+    ResponseUnit,
+    UnitAssignment,
+    UnknownDrone,
+    Violation,
+)
 from .registry.models import Aircraft, Operator, OperatorMembership
 from .surveillance.models import HOSTILE_CLASSIFICATIONS, AirspaceVersion, Classification, PositionReport, Sensor, Track
 from .zones.models import RestrictedZone
@@ -15,12 +24,19 @@ __all__ = [
     "Aircraft",
     "AirspaceVersion",
     "Classification",
+    "Incident",
+    "IncidentTrack",
+    "IncidentTransitionLog",
     "Operator",
     "OperatorMembership",
     "PositionReport",
+    "ResponseUnit",
     "RestrictedZone",
     "Sensor",
     "Track",
+    "UnitAssignment",
+    "UnknownDrone",
+    "Violation",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

@@ -11,6 +11,7 @@ changing, and never deadlock."""
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -114,6 +115,12 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
                 names = ", ".join(zone.name for zone in permit.restricted_zones)
                 raise PermissionDenied(
                     f"The volume touches the restricted zone {names}: a senior officer must approve."
+                )
+            if transition_name == "approve" and permit.has_too_many_violations and not roles.is_senior_officer(user):
+                count = len(permit.operator_violations)
+                raise PermissionDenied(
+                    f"The operator has {count} violations in {settings.SENIOR_APPROVAL_VIOLATIONS_DAYS} days: "
+                    "a senior officer must approve."
                 )
             raise PermissionDenied(DENIED[transition_name])
         method = getattr(permit, transition_name)
