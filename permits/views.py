@@ -4,6 +4,7 @@ decide. Views parse the form, call the same services and serializers as the API,
 import json
 from datetime import UTC, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -205,6 +206,7 @@ def permit_detail(request, pk):
         },
         "touched_zones": permit.prohibited_zones + permit.restricted_zones,
         "conformance": conformance_record(permit),
+        "violation_days": settings.SENIOR_APPROVAL_VIOLATIONS_DAYS,
     }
     return render(request, "permits/permit_detail.html", context)
 

@@ -195,6 +195,20 @@ def _statistics_query(request):
     return selectors.statistics_range(query.validated_data), {}
 
 
+def _duration(seconds):
+    """A median time as people say it: 45 s, 3 min 30 s, 2 h 5 min."""
+    if seconds is None:
+        return ""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, rest = divmod(seconds // 60, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
 @staff_only
 def statistics_page(request):
     chosen, errors = _statistics_query(request)
@@ -213,8 +227,10 @@ def statistics_page(request):
             "until": (chosen["ends_at"].astimezone(display_zone()) - timedelta(microseconds=1)).date().isoformat(),
         },
         "query": request.GET.urlencode(),
+        "median_to_response": _duration(figures["median_to_response_s"]),
+        "median_to_resolution": _duration(figures["median_to_resolution_s"]),
         "chart_data": {
-            "weeks": [row["week"].isoformat() for row in figures["per_week"]],
+            "weeks": [f"week of {row['week']:%-d %b}" for row in figures["per_week"]],
             "per_week": [row["incidents"] for row in figures["per_week"]],
             "zones": [row["zone"] for row in figures["per_zone"]],
             "per_zone": [row["incidents"] for row in figures["per_zone"]],
