@@ -129,6 +129,16 @@ def test_air_defense_works_an_incident_from_its_page(signed_in, picture, live_se
     expect(officer.locator("#operator-violations")).to_contain_text("operator detained, aircraft SN-BAD-01")
 
 
+def test_the_consoles_alerts_link_to_their_incidents(signed_in, picture, live_server):
+    page = signed_in("airdefense", PASSWORD)
+    page.goto(f"{live_server.url}/console/")
+    newest = Incident.objects.filter(state=State.OPEN).order_by("-last_alert_at").first()
+    link = page.locator(f"#notifications a.incident-link[href='/incidents/{newest.pk}/']")
+    expect(link).to_have_text(f"Incident {newest.pk}")
+    link.click()
+    expect(page.locator("h1")).to_contain_text(f"Incident {newest.pk}")
+
+
 def test_the_pages_on_a_phone(signed_in, picture, live_server):
     page = signed_in("airdefense", PASSWORD, viewport=PHONE)
     page.goto(f"{live_server.url}/incidents/")

@@ -32,6 +32,9 @@
       return `${permit.reference} · ${permit.operator} · ${permit.aircraft.serial_number} · ` +
         `${permit.min_altitude_m}–${permit.max_altitude_m} m · ${permit.starts_at.slice(0, 16)} → ${permit.ends_at.slice(0, 16)} UTC`;
     }
+    if (payload.unit && payload.incident) {
+      return `${payload.unit.name} sent to incident ${payload.incident.id} by ${payload.assigned_by}`;
+    }
     if (payload.swarm) {
       const swarm = payload.swarm;
       const ids = swarm.tracks.map((track) => track.sensor_track_id).join(", ");
@@ -105,6 +108,7 @@
     "sensor.offline": "SENSOR OFFLINE",
     "sensor.online": "Sensor back online",
     "swarm": "SWARM",
+    "incident.unit_assigned": "Unit sent",
   };
   const HOSTILE_KINDS = new Set(["track.hostile", "swarm"]);
   const FOLLOWING_KINDS = new Set(["track.contact_lost", "track.contact_regained", "track.hostile", "sensor.stale",
@@ -129,6 +133,14 @@
     const body = document.createElement("div");
     body.className = "what";
     body.textContent = describe(notification);
+    // The incident the alert opened or joined (airspace/incidents): where air defense works it.
+    if (notification.payload && notification.payload.incident) {
+      const link = document.createElement("a");
+      link.href = `/incidents/${Number(notification.payload.incident.id)}/`;
+      link.className = "incident-link";
+      link.textContent = ` Incident ${Number(notification.payload.incident.id)}`;
+      body.append(link);
+    }
     const action = document.createElement("div");
     item.append(title, body, action);
     showAcknowledgement(item, action, notification);
