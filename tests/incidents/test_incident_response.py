@@ -2,16 +2,18 @@
 addressed), identifying the drone, and the violations an outcome puts on an operator's record —
 which make the operator's next permit need a senior officer."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from airspace import roles
 from airspace.air_defense.models import AirDefenseNotification, WebhookDelivery
 from airspace.air_defense.services import subscribe_webhook
 from airspace.air_defense.tasks import create_webhook_deliveries
-from airspace.incidents.models import State, UnknownDrone, Violation
+from airspace.incidents.models import ResponseUnit, State, UnknownDrone, Violation
 from airspace.incidents.services import assign_unit
 from permits.models import State as PermitState
 
@@ -212,3 +214,12 @@ def test_command_staff_add_units_and_air_defense_reads_them(make_user, client_fo
 def test_bad_units_are_a_400_naming_the_field(officer, client_for, body, field):
     response = client_for(officer).post("/api/v1/response-units/", body, format="json")
     assert response.status_code == 400 and field in response.json(), response.json()
+
+
+def test_the_demo_has_two_response_units_however_often_it_is_loaded():
+    for _ in range(2):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert sorted(ResponseUnit.objects.values_list("name", flat=True)) == [
+        "Falcon intercept team",
+        "Karkh police patrol",
+    ]
