@@ -43,7 +43,10 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticated, WorksIncidents]
 
     def get_queryset(self):
-        incidents = selectors.incidents_for_work().prefetch_related("assignments__unit", "assignments__assigned_by")
+        incidents = selectors.incidents_for_work(
+            # One folded into a swarm's still answers by its id (its alerts name it): `merged_into` says where.
+            include_merged=self.action != "list"
+        ).prefetch_related("assignments__unit", "assignments__assigned_by")
         if self.action == "retrieve":
             incidents = incidents.prefetch_related("tracks__track", "tracks__aircraft", "tracks__operator")
         state = self.request.query_params.get("state")

@@ -50,6 +50,14 @@ def works_incidents(incident, user):
     return roles.is_air_defense(user) or roles.is_command_staff(user)
 
 
+# --- conditions: (incident) -> bool ----------------------------------------------------------------
+
+
+def not_merged(incident):
+    """An incident folded into a swarm's is worked there."""
+    return incident.merged_into_id is None
+
+
 class Incident(ConcurrentTransitionMixin, models.Model):
     """One unauthorized flight (or one swarm) from its first hostile alert to its outcome."""
 
@@ -63,6 +71,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     alerts = models.PositiveIntegerField(default=1)
     # The swarm whose tracks share it (by name: surveillance sits above incidents).
     swarm = models.ForeignKey("airspace.Swarm", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Folded into the incident of a swarm its track joined before anyone worked it: its alerts (which
+    # name it) lead there; lists and statistics count the swarm's incident only.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     responded_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
@@ -83,11 +94,13 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
     @property
     def is_active(self):
-        return self.state in ACTIVE_STATES
+        return self.state in ACTIVE_STATES and self.merged_into_id is None
 
     # --- transitions. Their bodies only stamp the incident; services.py records the history. ------
 
-    @transition(field=state, source=State.OPEN, target=State.RESPONDING, permission=works_incidents)
+    @transition(
+        field=state, source=State.OPEN, target=State.RESPONDING, permission=works_incidents, conditions=[not_merged]
+    )
     def respond(self, by=None, reason=""):
         self.responded_at = self.responded_at or timezone.now()
 

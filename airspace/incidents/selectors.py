@@ -15,10 +15,12 @@ from airspace.air_defense.models import AirDefenseNotification
 from .models import ACTIVE_STATES, OUTCOMES_AGAINST_OPERATOR, Incident, Outcome, State, Violation
 
 
-def incidents_for_work():
-    """Open and responding first, then the closed ones; within each, the newest alert first."""
+def incidents_for_work(*, include_merged=False):
+    """Open and responding first, then the closed ones; within each, the newest alert first. Those
+    folded into a swarm's incident are left out unless asked for."""
+    incidents = Incident.objects.all() if include_merged else Incident.objects.filter(merged_into=None)
     return (
-        Incident.objects.select_related("zone", "closed_by", "permit")
+        incidents.select_related("zone", "closed_by", "permit")
         .annotate(
             closed_rank=Case(
                 When(state__in=ACTIVE_STATES, then=Value(0)), default=Value(1), output_field=IntegerField()
@@ -128,7 +130,7 @@ def statistics_range(query):
 
 
 def incidents_between(*, starts_at, ends_at, zone_id=None):
-    incidents = Incident.objects.filter(opened_at__gte=starts_at, opened_at__lt=ends_at)
+    incidents = Incident.objects.filter(opened_at__gte=starts_at, opened_at__lt=ends_at, merged_into=None)
     if zone_id is not None:
         incidents = incidents.filter(zone_id=zone_id)
     return incidents

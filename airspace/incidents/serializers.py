@@ -121,6 +121,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "lon",
             "zone",
             "swarm",
+            "merged_into",
             "responded_at",
             "closed_at",
             "closed_by",

@@ -70,10 +70,11 @@ def join_incidents(notifications):
     for track_id, incident_id in joined.items():
         per_incident[incident_id] += alerts_of[track_id]
     for incident_id, count in sorted(per_incident.items()):
-        still_open = Incident.objects.filter(pk=incident_id, state__in=ACTIVE_STATES).update(
+        still_open = Incident.objects.filter(pk=incident_id, state__in=ACTIVE_STATES, merged_into=None).update(
             alerts=F("alerts") + count, last_alert_at=now
         )
         if not still_open:
+            # Closed a moment ago: its tracks open a new incident below.
             joined = {track: incident for track, incident in joined.items() if incident != incident_id}
     if joined:
         IncidentTrack.objects.filter(track_id__in=list(joined), incident_id__in=set(joined.values())).update(
@@ -148,7 +149,7 @@ def gather_swarm(*, swarm, tracks, notification):
     if others:
         IncidentTrack.objects.filter(incident__in=others).update(incident=target)
         target.alerts += sum(incident.alerts for incident in others)
-        Incident.objects.filter(pk__in=[incident.pk for incident in others]).delete()
+        Incident.objects.filter(pk__in=[incident.pk for incident in others]).update(merged_into=target)
     in_target = set(IncidentTrack.objects.filter(incident=target).values_list("track_id", flat=True))
     IncidentTrack.objects.bulk_create(
         [
@@ -194,6 +195,8 @@ def _transition(incident, user, transition_name, **arguments):
     if not works_incidents(incident, user):
         raise PermissionDenied(DENIED)
     method = getattr(incident, transition_name)
+    if incident.merged_into_id is not None:
+        raise TransitionNotAllowed(f"This incident was folded into incident {incident.merged_into_id}: work it there.")
     if not can_proceed(method):
         raise TransitionNotAllowed(
             f"An incident that is {incident.get_state_display().lower()} cannot be {PAST[transition_name]}."
@@ -241,6 +244,10 @@ def resolve(*, incident_id, user, outcome, reason="", permit_reference=""):
         incident = _locked(incident_id)
         if not works_incidents(incident, user):
             raise PermissionDenied(DENIED)
+        if incident.merged_into_id is not None:
+            raise TransitionNotAllowed(
+                f"This incident was folded into incident {incident.merged_into_id}: work it there."
+            )
         if not can_proceed(incident.resolve):
             raise TransitionNotAllowed(
                 f"An incident that is {incident.get_state_display().lower()} cannot be resolved."

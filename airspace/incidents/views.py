@@ -59,6 +59,9 @@ def incident_detail(request, pk):
         incident = selectors.incident_detail(pk)
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
+    if incident.merged_into_id:
+        messages.info(request, f"Incident {incident.pk} joined this one with its swarm.")
+        return redirect("incident-detail", pk=incident.merged_into_id)
     tracks = list(incident.tracks.all())
     assigned = {assignment.unit_id for assignment in incident.assignments.all()}
     context = {

@@ -106,12 +106,30 @@ def test_a_swarm_shares_one_incident(sensor_api):
     follow_flights()
 
     swarm = Swarm.objects.get()
-    [incident] = Incident.objects.all()
+    [incident] = Incident.objects.filter(merged_into=None)
     assert incident.swarm == swarm
     assert sorted(incident.tracks.values_list("track_id", flat=True)) == sorted(swarm.track_ids)
     assert incident.alerts == 4  # three hostile alerts and the swarm's
     [alert] = AirDefenseNotification.objects.filter(kind="swarm")
     assert alert.payload["incident"] == {"id": incident.pk}
+    # The other two were folded into it: their alerts, which name them, lead there.
+    folded = Incident.objects.exclude(pk=incident.pk)
+    assert [row.merged_into_id for row in folded] == [incident.pk, incident.pk]
+
+
+def test_a_folded_incident_leads_to_the_swarms(sensor_api, client_for, air_defense_user, client):
+    sensor_api(report("i-1"), report("i-2", lon=LON + 0.002), report("i-3", lat=LAT + 0.002))
+    follow_flights()
+    target = Incident.objects.get(merged_into=None)
+    folded = Incident.objects.exclude(pk=target.pk).first()
+    api = client_for(air_defense_user)
+
+    assert [row["id"] for row in api.get("/api/v1/incidents/").json()["results"]] == [target.pk]
+    assert api.get(f"/api/v1/incidents/{folded.pk}/").json()["merged_into"] == target.pk
+    refused = api.post(f"/api/v1/incidents/{folded.pk}/respond/", {}, format="json")
+    assert refused.status_code == 409 and f"incident {target.pk}" in refused.json()["detail"]
+    client.force_login(air_defense_user)
+    assert client.get(f"/incidents/{folded.pk}/").url == f"/incidents/{target.pk}/"
 
 
 def test_an_incident_already_worked_keeps_its_track_out_of_the_swarm(sensor_api, make_unit, air_defense_user):
@@ -123,7 +141,7 @@ def test_an_incident_already_worked_keeps_its_track_out_of_the_swarm(sensor_api,
 
     worked.refresh_from_db()
     assert worked.state == State.RESPONDING and worked.tracks.count() == 1
-    swarm_incident = Incident.objects.exclude(pk=worked.pk).get()
+    swarm_incident = Incident.objects.exclude(pk=worked.pk).get(merged_into=None)
     assert swarm_incident.tracks.count() == 2 and swarm_incident.swarm is not None
 
 
