@@ -193,6 +193,11 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
 
         return list(violations_of(self.operator_id, days=settings.SENIOR_APPROVAL_VIOLATIONS_DAYS))
 
+    def check_violations_against(self, violations_by_operator):
+        """Take the operator's recent violations from those read once for a whole list of permits
+        (incidents.selectors.recent_violations_by_operator) rather than reading them for each."""
+        self.__dict__["operator_violations"] = violations_by_operator.get(self.operator_id, [])
+
     @property
     def has_too_many_violations(self):
         return 0 < settings.SENIOR_APPROVAL_VIOLATIONS <= len(self.operator_violations)

@@ -5,7 +5,6 @@ import statistics
 from collections import Counter
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -108,12 +107,14 @@ def violations_of(operator_id, *, days=None):
     return violations
 
 
-def needs_senior_for_violations(operator_id):
-    """SENIOR_APPROVAL_VIOLATIONS violations or more in the last SENIOR_APPROVAL_VIOLATIONS_DAYS days."""
-    threshold = settings.SENIOR_APPROVAL_VIOLATIONS
-    if threshold <= 0:
-        return False
-    return violations_of(operator_id, days=settings.SENIOR_APPROVAL_VIOLATIONS_DAYS).count() >= threshold
+def recent_violations_by_operator(operator_ids, *, days):
+    """{operator id: [their violations in the last `days`]} for a page of permits, in one query."""
+    by_operator = {}
+    for violation in Violation.objects.filter(
+        operator_id__in=operator_ids, at__gte=timezone.now() - timedelta(days=days)
+    ).select_related("aircraft", "incident"):
+        by_operator.setdefault(violation.operator_id, []).append(violation)
+    return by_operator
 
 
 # --- what the command learns ---------------------------------------------------------------------

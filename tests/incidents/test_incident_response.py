@@ -223,3 +223,17 @@ def test_the_demo_has_two_response_units_however_often_it_is_loaded():
         "Falcon intercept team",
         "Karkh police patrol",
     ]
+
+
+def test_the_permit_list_reads_the_violations_once_for_the_page(
+    make_incident, make_aircraft, make_permit, make_user, officer, client_for, django_assert_max_num_queries
+):
+    staff = client_for(officer)
+    for n in range(6):
+        owner = make_user(roles.OPERATOR, organization=f"Operator {n}")
+        detain(staff, make_incident, make_aircraft(owner.operator_membership.operator))
+        make_permit(state=PermitState.SUBMITTED, owner=owner)
+    staff.get("/api/v1/permits/")  # the token and the roles, read once
+    with django_assert_max_num_queries(9):
+        listed = staff.get("/api/v1/permits/").json()["results"]
+    assert len(listed) == 6 and not any(permit["requires_senior_approval"] for permit in listed)
