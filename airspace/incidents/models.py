@@ -157,9 +157,10 @@ class IncidentTrack(models.Model):
     """A track in an incident, and who staff found it to be: a registered aircraft or an unknown
     drone, and the operator when one is found."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tracks")
+    # No index of their own: the unique (incident, track) and the index (track, incident) serve both.
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tracks", db_index=False)
     # By name: surveillance sits above incidents.
-    track = models.ForeignKey("airspace.Track", on_delete=models.CASCADE, related_name="incident_links")
+    track = models.ForeignKey("airspace.Track", on_delete=models.CASCADE, related_name="incident_links", db_index=False)
     joined_at = models.DateTimeField()
     alerts = models.PositiveIntegerField(default=1)
     aircraft = models.ForeignKey(Aircraft, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
