@@ -3,6 +3,8 @@ alert of the same track, or by the tracks of one swarm), worked by air defense a
 response units assigned, the drone identified — and closed with an outcome from a fixed list, or
 dismissed as a false alarm. An outcome against an operator is a violation on their record."""
 
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -10,6 +12,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from airspace import roles
 from airspace.air_defense.models import WebhookSubscription
+from airspace.places import describe
 from airspace.registry.identifiers import IdentifierField
 from airspace.registry.models import Aircraft, Operator
 from airspace.zones.models import RestrictedZone
@@ -91,6 +94,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"incident {self.pk} ({self.state})"
+
+    @cached_property
+    def place(self):
+        """Where the first alert was, in words and MGRS (airspace.places, offline)."""
+        return describe(self.lat, self.lon)
 
     @property
     def is_active(self):

@@ -154,6 +154,7 @@ def incident_rows(incidents):
                 "zone": incident.zone.name if incident.zone_id else "",
                 "lat": round(incident.lat, 5),
                 "lon": round(incident.lon, 5),
+                "place": incident.place.place,
                 "alerts": incident.alerts,
                 "outcome": incident.outcome,
                 "to_response_s": (incident.responded_at - incident.opened_at).total_seconds()

@@ -108,6 +108,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     closed_by = serializers.StringRelatedField(allow_null=True)
     permit = serializers.CharField(source="permit.reference", allow_null=True, default=None)
     units = UnitAssignmentSerializer(source="assignments", many=True, read_only=True)
+    place = serializers.CharField(source="place.place", help_text="Where the first alert was, in words.")
+    mgrs = serializers.CharField(source="place.mgrs", help_text="Where the first alert was, in MGRS (1 m).")
 
     class Meta:
         model = Incident
@@ -119,6 +121,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "alerts",
             "lat",
             "lon",
+            "place",
+            "mgrs",
             "zone",
             "swarm",
             "merged_into",

@@ -305,7 +305,7 @@ def unit_payload(incident, unit, assignment):
             "id": incident.pk,
             "state": incident.state,
             "opened_at": incident.opened_at.isoformat(),
-            "position": {"lat": incident.lat, "lon": incident.lon},
+            "position": {"lat": incident.lat, "lon": incident.lon, **incident.place.as_dict()},
             "zone": incident.zone.name if incident.zone_id else None,
             "tracks": [
                 {

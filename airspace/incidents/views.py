@@ -249,6 +249,7 @@ CSV_COLUMNS = [
     "zone",
     "lat",
     "lon",
+    "place",
     "alerts",
     "outcome",
     "to_response_s",
