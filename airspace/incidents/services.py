@@ -12,7 +12,7 @@ import logging
 from collections import Counter
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
@@ -60,11 +60,7 @@ def join_incidents(notifications):
     now = timezone.now()
     alerts_of = Counter(n.track.pk for n in hostile)
     track_ids = sorted(alerts_of)
-    joined = dict(
-        IncidentTrack.objects.filter(track_id__in=track_ids, incident__state__in=ACTIVE_STATES).values_list(
-            "track_id", "incident_id"
-        )
-    )
+    joined = _open_incidents_of(track_ids)
     # Join: one conditional UPDATE per incident (an incident closed a moment ago is not joined).
     per_incident = Counter()
     for track_id, incident_id in joined.items():
@@ -86,31 +82,89 @@ def join_incidents(notifications):
         first_alert.setdefault(notification.track.pk, notification)
     new_tracks = [track_id for track_id in track_ids if track_id not in joined]
     if new_tracks:
-        incidents = Incident.objects.bulk_create(
-            [_incident_at(first_alert[track_id], now, alerts_of[track_id]) for track_id in new_tracks]
-        )
-        IncidentTrack.objects.bulk_create(
-            [
-                IncidentTrack(incident=incident, track_id=track_id, joined_at=now, alerts=alerts_of[track_id])
-                for track_id, incident in zip(new_tracks, incidents, strict=True)
-            ]
-        )
-        joined.update({track_id: incident.pk for track_id, incident in zip(new_tracks, incidents, strict=True)})
+        # (lat, lon, zone id) where each track's first alert of the batch placed it.
+        places = [_where(first_alert[track_id]) for track_id in new_tracks]
+        ids = _insert_incidents(places, new_tracks, [alerts_of[track_id] for track_id in new_tracks], now)
+        joined.update(zip(new_tracks, ids, strict=True))
     for notification in hostile:
         notification.payload["incident"] = {"id": joined[notification.track.pk]}
     return joined
 
 
-def _incident_at(notification, now, alerts):
+def _where(notification):
     position = notification.payload["track"]["position"]
-    return Incident(
-        opened_at=now,
-        last_alert_at=now,
-        lat=position["lat"],
-        lon=position["lon"],
-        zone_id=notification.track.zone_id,
-        alerts=alerts,
-    )
+    return position["lat"], position["lon"], notification.track.zone_id
+
+
+def _open_incidents_of(track_ids):
+    """{track id: its open incident} for these tracks. On PostgreSQL the ids go as one array: the
+    ORM would render a thousand-item IN list into the SQL text (a burst of new hostile tracks)."""
+    if connection.vendor != "postgresql":
+        links = IncidentTrack.objects.filter(
+            track_id__in=track_ids, incident__state__in=ACTIVE_STATES, incident__merged_into=None
+        )
+        return dict(links.values_list("track_id", "incident_id"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT link.track_id, link.incident_id FROM {IncidentTrack._meta.db_table} AS link "
+            f"JOIN {Incident._meta.db_table} AS incident ON incident.id = link.incident_id "
+            "WHERE link.track_id = ANY(%s::bigint[]) AND incident.state = ANY(%s::text[]) "
+            "AND incident.merged_into_id IS NULL",
+            [track_ids, list(ACTIVE_STATES)],
+        )
+        return dict(cursor.fetchall())
+
+
+def _insert_incidents(places, track_ids, alerts, now):
+    """Write new incidents, one per track at its (lat, lon, zone id), and their track links; returns
+    their ids in order. On PostgreSQL three statements from arrays whatever their number: Django's
+    bulk_create builds every row in Python, which doubled the time of a batch bringing a thousand new
+    hostile tracks (docs/PERFORMANCE.md)."""
+    if connection.vendor != "postgresql":
+        created = Incident.objects.bulk_create(
+            [
+                Incident(opened_at=now, last_alert_at=now, lat=lat, lon=lon, zone_id=zone_id, alerts=count)
+                for (lat, lon, zone_id), count in zip(places, alerts, strict=True)
+            ]
+        )
+        IncidentTrack.objects.bulk_create(
+            [
+                IncidentTrack(incident=incident, track_id=track_id, joined_at=now, alerts=count)
+                for incident, track_id, count in zip(created, track_ids, alerts, strict=True)
+            ]
+        )
+        return [incident.pk for incident in created]
+    incident_table, link_table = Incident._meta.db_table, IncidentTrack._meta.db_table
+    with connection.cursor() as cursor:
+        # The ids first, so that each incident's is known without relying on the order of RETURNING.
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [incident_table, len(places)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"INSERT INTO {incident_table} (id, state, opened_at, last_alert_at, lat, lon, zone_id, alerts, "
+            "outcome, reason) SELECT id, %s, %s, %s, lat, lon, zone_id, alerts, '', '' "
+            "FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::bigint[], %s::int[]) "
+            "AS row(id, lat, lon, zone_id, alerts)",
+            [
+                State.OPEN,
+                now,
+                now,
+                ids,
+                [lat for lat, _, _ in places],
+                [lon for _, lon, _ in places],
+                [zone_id for _, _, zone_id in places],
+                alerts,
+            ],
+        )
+        cursor.execute(
+            f"INSERT INTO {link_table} (incident_id, track_id, joined_at, alerts) "
+            "SELECT incident_id, track_id, %s, alerts FROM unnest(%s::bigint[], %s::bigint[], %s::int[]) "
+            "AS row(incident_id, track_id, alerts)",
+            [now, ids, track_ids, alerts],
+        )
+    return ids
 
 
 def gather_swarm(*, swarm, tracks, notification):
