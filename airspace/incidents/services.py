@@ -72,9 +72,13 @@ def join_incidents(notifications):
         if not still_open:
             # Closed a moment ago: its tracks open a new incident below.
             joined = {track: incident for track, incident in joined.items() if incident != incident_id}
-    if joined:
-        IncidentTrack.objects.filter(track_id__in=list(joined), incident_id__in=set(joined.values())).update(
-            alerts=F("alerts") + 1
+    # Each link counts its track's alerts: one UPDATE per distinct count (almost always one).
+    tracks_by_count = {}
+    for track_id in joined:
+        tracks_by_count.setdefault(alerts_of[track_id], []).append(track_id)
+    for count, counted in sorted(tracks_by_count.items()):
+        IncidentTrack.objects.filter(track_id__in=counted, incident_id__in={joined[t] for t in counted}).update(
+            alerts=F("alerts") + count
         )
     # Open: one incident per track that has none, where its alert placed it.
     first_alert = {}
