@@ -14,6 +14,7 @@ from .incidents.models import (
     UnknownDrone,
     Violation,
 )
+from .notices.models import OperatorNotice
 from .registry.models import Aircraft, Operator, OperatorMembership
 from .surveillance.models import HOSTILE_CLASSIFICATIONS, AirspaceVersion, Classification, PositionReport, Sensor, Track
 from .zones.models import RestrictedZone
@@ -29,6 +30,7 @@ __all__ = [
     "IncidentTransitionLog",
     "Operator",
     "OperatorMembership",
+    "OperatorNotice",
     "PositionReport",
     "ResponseUnit",
     "RestrictedZone",
