@@ -52,6 +52,7 @@
     { key: "permits", label: "Permits", kinds: ["permit.approved", "permit.activated", "permit.completed",
       "permit.cancelled", "permit.revoked"] },
     { key: "sensors", label: "Sensors", kinds: ["sensor.stale", "sensor.offline", "sensor.online"] },
+    { key: "incidents", label: "Incidents", kinds: ["incident.unit_assigned"] },
   ];
   const SEVERITY_WORDS = { info: "Information", warning: "Warning", critical: "Critical" };
   const CLASSIFICATION_WORDS = {
