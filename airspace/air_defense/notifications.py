@@ -180,5 +180,5 @@ def swarm_payload(*, swarm, tracks):
                 }
                 for track in tracks
             ],
-        }
+        },
     }
