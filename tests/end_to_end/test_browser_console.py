@@ -143,7 +143,7 @@ def test_a_permit_approved_appears_as_friendly_and_a_hostile_track_is_found_from
     post_reports(live_server, radar, report("r1-0042", 33.36, 44.46))
     alert = console.locator("#notifications li.hostile", has_text="r1-0042")
     expect(alert).to_contain_text("Unregistered drone — hostile")
-    expect(alert).to_contain_text("33.36000, 44.46000")  # no place name from the server: lat, lon
+    expect(alert).to_contain_text("in Sadr City, Baghdad · MGRS 38S MB 49761 91327")  # the server's place name
     expect(alert.locator("time")).to_contain_text("UTC")
     expect(console.locator("#hostile-count")).to_have_text("2")
     expect(console).to_have_title(re.compile(r"^\(2\) Air defense console"))
