@@ -589,14 +589,6 @@
     const body = document.createElement("div");
     body.className = "what";
     body.textContent = describe(notification);
-    // The incident the alert opened or joined (airspace/incidents): where air defense works it.
-    if (notification.payload && notification.payload.incident) {
-      const link = document.createElement("a");
-      link.href = `/incidents/${Number(notification.payload.incident.id)}/`;
-      link.className = "incident-link";
-      link.textContent = ` Incident ${Number(notification.payload.incident.id)}`;
-      body.append(link);
-    }
     item.append(title, body);
     const subject = subjectOf(notification);
     if (subject && subject.where) {
@@ -604,6 +596,18 @@
       where.className = "where";
       where.textContent = subject.where;
       item.appendChild(where);
+    }
+    // The incident the alert opened or joined (airspace/incidents): where air defense works it. A line
+    // of its own, so that a click on the alert's text still finds the track on the map.
+    if (notification.payload && notification.payload.incident) {
+      const line = document.createElement("div");
+      const link = document.createElement("a");
+      link.href = `/incidents/${Number(notification.payload.incident.id)}/`;
+      link.className = "incident-link";
+      link.textContent = `Incident ${Number(notification.payload.incident.id)}`;
+      link.addEventListener("click", (event) => event.stopPropagation());
+      line.appendChild(link);
+      item.appendChild(line);
     }
     const actions = document.createElement("div");
     actions.className = "actions";
