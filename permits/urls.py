@@ -19,4 +19,6 @@ page_urls = [
     path("permits/<int:pk>/edit/", views.permit_edit, name="permit-edit"),
     path("permits/<int:pk>/<slug:transition>/", views.permit_transition, name="permit-transition"),
     path("review/", views.review_queue_page, name="review-queue"),
+    path("verify/", views.verify_page, name="verify-permit"),
+    path("verify/sw.js", views.verify_service_worker, name="verify-service-worker"),
 ]

@@ -4,10 +4,14 @@ decide. Views parse the form, call the same services and serializers as the API,
 import json
 from datetime import UTC, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
@@ -17,7 +21,7 @@ from airspace.registry.models import Aircraft
 from airspace.web.page_forms import validate_form
 from airspace.zones.selectors import zones_on_map
 
-from . import services
+from . import services, signing
 from .models import EDITABLE_STATES, Purpose, State, is_owner, may_decide, window_not_ended
 from .selectors import conformance_record, neighbouring_flights, permits_visible_to, review_queue
 from .serializers import FlightPermitSerializer
@@ -240,3 +244,37 @@ def permit_transition(request, pk, transition):
 def review_queue_page(request):
     permits = review_queue().defer("area", "boundary")  # no map on this page
     return render(request, "permits/review_queue.html", {"permits": permits})
+
+
+# --- the checkpoint's verification page (docs/SIGNED_PERMITS.md) ---------------------------------
+
+# What the verification page needs offline: its service worker caches the page and these files.
+VERIFY_PAGE_ASSETS = [
+    "airspace/site.css",
+    "airspace/time.js",
+    "airspace/confirm.js",
+    "airspace/verify.js",
+    "vendor/jsqr/jsQR.js",
+]
+
+
+def verify_page(request):
+    """Public: a checkpoint checks a signed permit here, with no network once the page was loaded.
+    The accepted public keys are in the page; the signature is checked in the browser."""
+    keys = list(signing.accepted_public_keys().values())
+    context = {"public_keys": keys, "issuer": settings.PERMIT_TOKEN_ISSUER}
+    response = render(request, "permits/verify.html", context)
+    response["Cache-Control"] = "no-cache"  # online, always the current keys; offline, the worker's copy
+    return response
+
+
+def verify_service_worker(request):
+    """The verification page's service worker (scope /verify/): it keeps the page and its files for
+    when the phone has no network."""
+    assets = [reverse("verify-permit"), *(static(name) for name in VERIFY_PAGE_ASSETS)]
+    script = render_to_string(
+        "permits/verify_sw.js", {"assets": json.dumps(assets), "version": signing.key_set_version()}
+    )
+    response = HttpResponse(script, content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -10,11 +10,27 @@ from airspace.web.fields import (
 )
 
 from .models import RestrictedZone
+from .schedule import ScheduleError, normalize
+
+
+class ScheduleField(serializers.JSONField):
+    """A zone's activation periods (zones/schedule.py), validated and stored in UTC."""
+
+    def to_internal_value(self, data):
+        try:
+            return normalize(super().to_internal_value(data))
+        except ScheduleError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 class RestrictedZoneSerializer(UniqueAtSaveMixin, VolumeSerializerMixin, serializers.ModelSerializer):
     min_altitude_m = serializers.FloatField(required=False, default=0)
     description = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
+    identifier = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    schedule = ScheduleField(
+        required=False,
+        help_text="Activation periods [{starts_at, ends_at, daily: {start, end, days}}] in UTC; empty: always.",
+    )
 
     class Meta:
         model = RestrictedZone
@@ -28,6 +44,8 @@ class RestrictedZoneSerializer(UniqueAtSaveMixin, VolumeSerializerMixin, seriali
             "min_altitude_m",
             "max_altitude_m",
             "active",
+            "identifier",
+            "schedule",
             "created_at",
             "updated_at",
         ]
