@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -12,10 +13,13 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from airspace import roles
 from airspace.web.filters import INCLUDE_AREA, AreaOnRequestMixin
+from airspace.zones import formats
+from airspace.zones.api import export_response
 from airspace.zones.selectors import active_zones
 
 from . import services, signing
 from .filters import FlightPermitFilter
+from .models import IN_EFFECT_STATES
 from .selectors import permits_visible_to, review_queue, revocation_status
 from .serializers import (
     FlightPermitSerializer,
@@ -24,6 +28,36 @@ from .serializers import (
     SignedPermitSerializer,
     TransitionRequestSerializer,
 )
+
+
+def permit_shape(permit):
+    """A permit in effect as the zone formats write it (zones/formats.py)."""
+    return formats.Shape(
+        identifier=permit.reference,
+        name=permit.reference,
+        restriction="CONDITIONAL",
+        area=permit.area,
+        radius_m=permit.radius_m,
+        boundary=permit.boundary,
+        min_altitude_m=permit.min_altitude_m,
+        max_altitude_m=permit.max_altitude_m,
+        message=f"Flight permit {permit.reference}: {permit.operator.name}, aircraft {permit.aircraft.serial_number}.",
+        starts_at=permit.starts_at,
+        ends_at=permit.ends_at,
+        properties={
+            "reference": permit.reference,
+            "state": permit.state,
+            "operator": permit.operator.name,
+            "aircraft": permit.aircraft.serial_number,
+            "remote_id": permit.aircraft.remote_id,
+            "purpose": permit.purpose,
+            "min_altitude_m": permit.min_altitude_m,
+            "max_altitude_m": permit.max_altitude_m,
+            "radius_m": permit.radius_m,
+            "starts_at": permit.starts_at.isoformat(),
+            "ends_at": permit.ends_at.isoformat(),
+        },
+    )
 
 
 class PermitVerifyThrottle(SimpleRateThrottle):
@@ -106,6 +140,21 @@ class FlightPermitViewSet(
         """Every transition of the permit: who, when, from, to, and why."""
         permit = self.get_object()
         return Response(PermitTransitionLogSerializer(permit.history.select_related("actor"), many=True).data)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"export/(?P<file_format>ed269|geojson|kml)",
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def export(self, request, file_format):
+        """The permits in effect (approved and active) that you may see, as ED-269 JSON (each a
+        CONDITIONAL zone for its window), GeoJSON or KML: the friendly picture for other systems' maps."""
+        permits = permits_visible_to(request.user).filter(state__in=IN_EFFECT_STATES).order_by("starts_at", "pk")
+        shapes = [permit_shape(permit) for permit in permits]
+        return export_response(shapes, file_format, title="Flight permits in effect", filename="permits-in-effect")
 
     @extend_schema(responses=SignedPermitSerializer)
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)

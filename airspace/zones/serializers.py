@@ -75,3 +75,50 @@ class ZoneChangeSerializer(RestrictedZoneSerializer):
 
     def get_permits_to_review(self, zone) -> list[str]:
         return [permit.reference for permit in getattr(zone, "permits_to_review", [])]
+
+
+class ZoneImportSerializer(serializers.Serializer):
+    MAX_BYTES = 2_000_000
+
+    file = serializers.FileField(help_text="ED-269 or ED-318 JSON, GeoJSON FeatureCollection, or KML")
+    dry_run = serializers.BooleanField(default=False, help_text="Only say what would change")
+    deactivate_missing = serializers.BooleanField(
+        default=False, help_text="Deactivate the zones imported before (with an identifier) that the file no longer has"
+    )
+
+
+class ZoneImportPlanSerializer(serializers.Serializer):
+    """What an import did (or, in a dry run, would do), zone by zone."""
+
+    format = serializers.CharField(source="file_format")
+    dry_run = serializers.SerializerMethodField()
+    new = serializers.SerializerMethodField()
+    changed = serializers.SerializerMethodField()
+    unchanged = serializers.SerializerMethodField()
+    deactivated = serializers.SerializerMethodField()
+    revoked_permits = serializers.SerializerMethodField()
+    permits_to_review = serializers.SerializerMethodField()
+
+    def get_dry_run(self, plan) -> bool:
+        return self.context["dry_run"]
+
+    def get_new(self, plan) -> list[dict]:
+        return [{"name": draft.name, "identifier": draft.identifier, "kind": draft.kind} for draft in plan.new]
+
+    def get_changed(self, plan) -> list[dict]:
+        return [
+            {"name": draft.name, "identifier": draft.identifier, "was": zone.name, "fields": fields}
+            for zone, draft, fields in plan.changed
+        ]
+
+    def get_unchanged(self, plan) -> list[dict]:
+        return [{"name": zone.name, "identifier": zone.identifier} for zone, _ in plan.unchanged]
+
+    def get_deactivated(self, plan) -> list[dict]:
+        return [{"name": zone.name, "identifier": zone.identifier} for zone in plan.deactivated]
+
+    def get_revoked_permits(self, plan) -> list[str]:
+        return [permit.reference for permit in plan.revoked_permits]
+
+    def get_permits_to_review(self, plan) -> list[str]:
+        return [permit.reference for permit in plan.permits_to_review]
