@@ -126,7 +126,6 @@
       if (!response.ok) throw new Error(String(response.status));
       const answer = await response.json();
       if (answer.status === "revoked") {
-        cell.textContent = "REVOKED by the authority: this permit no longer stands.";
         show({ status: "REVOKED", reason: "The authority revoked this permit after signing it.", claims: result.claims });
         cell.textContent = "REVOKED by the authority: this permit no longer stands.";
       } else {
@@ -206,5 +205,9 @@
     navigator.serviceWorker.register(root.dataset.workerUrl, { scope: root.dataset.workerUrl.replace(/sw\.js$/, "") }).catch(() => {});
   }
   // A link such as /verify/#<token> checks at once.
-  if (location.hash.length > 1) check(decodeURIComponent(location.hash.slice(1)));
+  const checkHash = () => {
+    if (location.hash.length > 1) check(decodeURIComponent(location.hash.slice(1)));
+  };
+  window.addEventListener("hashchange", checkHash);
+  checkHash();
 })();
