@@ -371,3 +371,20 @@ def expire_stale_applications(now=None):
     now = now or timezone.now()
     due = FlightPermit.objects.filter(state__in=UNDECIDED_STATES, starts_at__lte=now)
     return _system_transition(due, "expire")
+
+
+def resign_permits_in_effect():
+    """Sign the approved and active permits again with the current key (after a rotation that
+    retires a compromised key): each gets a new code; the old one stops verifying once its key is
+    removed. Returns how many."""
+    signed = 0
+    for permit in FlightPermit.objects.filter(state__in=IN_EFFECT_STATES).select_related(
+        "operator", "aircraft", "decided_by"
+    ):
+        with transaction.atomic():
+            kid, token = sign_permit_token(permit, approver=permit.decided_by)
+            PermitSignature.objects.update_or_create(
+                permit=permit, defaults={"kid": kid, "token": token, "signed_at": timezone.now()}
+            )
+        signed += 1
+    return signed

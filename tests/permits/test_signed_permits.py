@@ -135,9 +135,13 @@ def test_a_rotation_keeps_old_codes_valid_and_signs_new_ones_with_the_new_key(ma
     assert set(signing.accepted_public_keys()) == {before.signature.kid, after.signature.kid}
     assert signing.verify_token(before.signature.token).status == signing.VALID
     assert signing.verify_token(after.signature.token).status == signing.VALID
-    # A key removed from the accepted list (compromised) no longer verifies what it signed.
+    # A compromised key: rotated with --resign, then removed from the accepted list.
+    old_token = before.signature.token
+    call_command("rotate_permit_key", "--resign")
     (tmp_path / "public.json").write_text(json.dumps({"keys": []}))
-    assert signing.verify_token(before.signature.token).status == signing.INVALID
+    assert signing.verify_token(old_token).status == signing.INVALID
+    before.signature.refresh_from_db()
+    assert signing.verify_token(before.signature.token).status == signing.VALID
 
 
 def test_verify_permit_command(make_permit, senior_officer, capsys):
