@@ -253,6 +253,7 @@ VERIFY_PAGE_ASSETS = [
     "airspace/site.css",
     "airspace/time.js",
     "airspace/confirm.js",
+    "airspace/layout.js",
     "airspace/verify.js",
     "vendor/jsqr/jsQR.js",
 ]
@@ -272,8 +273,14 @@ def verify_service_worker(request):
     """The verification page's service worker (scope /verify/): it keeps the page and its files for
     when the phone has no network."""
     assets = [reverse("verify-permit"), *(static(name) for name in VERIFY_PAGE_ASSETS)]
+    static_prefix = static("")
     script = render_to_string(
-        "permits/verify_sw.js", {"assets": json.dumps(assets), "version": signing.key_set_version()}
+        "permits/verify_sw.js",
+        {
+            "assets": json.dumps(assets),
+            "static_prefix": json.dumps(static_prefix),
+            "version": signing.key_set_version(),
+        },
     )
     response = HttpResponse(script, content_type="application/javascript")
     response["Cache-Control"] = "no-cache"

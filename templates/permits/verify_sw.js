@@ -3,6 +3,8 @@
 // the copy is renewed; offline, the copy answers. The revocation check (/api/) is never cached.
 const CACHE = "verify-permit-{{ version }}";
 const ASSETS = {{ assets|safe }};
+// Any other static file the page loads (a script base.html gains later) is kept as it passes too.
+const STATIC = {{ static_prefix|safe }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(ASSETS)).then(() => self.skipWaiting()));
@@ -18,7 +20,7 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== "GET" || url.origin !== self.location.origin || !ASSETS.includes(url.pathname)) return;
+  if (event.request.method !== "GET" || url.origin !== self.location.origin || !(ASSETS.includes(url.pathname) || url.pathname.startsWith(STATIC))) return;
   event.respondWith(
     fetch(event.request)
       .then((response) => {

@@ -69,8 +69,12 @@ def test_the_permit_pages_qr_code_is_verified_offline(flight, signed_in, checkpo
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     # Cut the network, then open the page again: it comes from the phone's own copy.
     page.context.set_offline(True)
+    failed = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
     page.reload()
     expect(page.locator("h1")).to_have_text("Verify a flight permit")
+    page.wait_for_load_state("load")
+    assert failed == []  # the page and every file it loads came from the phone's copy
     page.set_input_files("#photo", str(photo))
     expect(page.locator("#verdict-word")).to_have_text("VALID")
     expect(page.locator("#claim-ref")).to_have_text(flight.reference)
