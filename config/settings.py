@@ -428,5 +428,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # django-axes logs each failed sign-in and lockout as a warning; its INFO lines are per-request chatter.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # fastkml logs each bad coordinate of an uploaded KML as an ERROR: the import answers 400 instead.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "fastkml": {"level": "CRITICAL"},
+    },
 }

@@ -186,7 +186,8 @@ def verify_token(token: str, *, now: datetime | None = None) -> Verification:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
         return Verification(INVALID, reason="This is not a signed permit.")
-    jwk = accepted_public_keys().get(header.get("kid"))
+    kid = header.get("kid")
+    jwk = accepted_public_keys().get(kid) if isinstance(kid, str) else None
     if jwk is None or header.get("alg") != ALGORITHM:
         return Verification(INVALID, reason="Signed with a key this service does not know.")
     try:

@@ -205,6 +205,8 @@ def _clock(value):
 
 
 def _days(values, feature, field_name):
+    if values is not None and not isinstance(values, list):
+        raise ZoneFileError("must be a list of days", feature=feature, field=field_name)
     days = [str(day).upper()[:3] for day in (values or [])]
     if "ANY" in days:
         return []
@@ -371,9 +373,14 @@ def _read_ed318(features, max_vertices):
     _check_count(features)
     drafts = []
     for number, item in enumerate(features, start=1):
-        properties = item.get("properties") or {}
-        geometry = dict(item.get("geometry") or {})
+        properties = item.get("properties") if isinstance(item, dict) else None
+        if not isinstance(properties, dict):
+            raise ZoneFileError("must be an object", feature=str(number), field="properties")
         feature = _label(number, _text(properties.get("name"), str(number), "properties.name", required=False))
+        geometry = item.get("geometry")
+        if not isinstance(geometry, dict):
+            raise ZoneFileError("must be a GeoJSON geometry", feature=feature, field="geometry")
+        geometry = dict(geometry)
         restriction = str(properties.get("type") or "").upper()
         if restriction == "NO_RESTRICTION":
             continue
@@ -385,6 +392,10 @@ def _read_ed318(features, max_vertices):
             )
         layer = geometry.pop("layer", None) or {}
         extent = geometry.pop("extent", None) or {}
+        if not isinstance(layer, dict):
+            raise ZoneFileError("must be an object", feature=feature, field="geometry.layer")
+        if not isinstance(extent, dict):
+            raise ZoneFileError("must be an object", feature=feature, field="geometry.extent")
         radius = None
         if geometry.get("type") == "Point":
             radius = _number(extent.get("radius"), feature, "geometry.extent.radius")
@@ -536,7 +547,14 @@ def _read_kml(text, max_vertices):
         shape = placemark.geometry
         if shape is None:
             raise ZoneFileError("is missing: a Polygon (or a Point with radius_m)", feature=feature, field="geometry")
-        geometry = _plain_geojson(shape.__geo_interface__)
+        geometry = shape.__geo_interface__
+        if geometry.get("type") not in ("Polygon", "Point"):
+            raise ZoneFileError(
+                f"must be a Polygon (or a Point with radius_m), not {geometry.get('type')}",
+                feature=feature,
+                field="geometry",
+            )
+        geometry = _plain_geojson(geometry)
         if properties.get("radius_m") and properties.get("centre"):
             lon, lat = (float(value) for value in str(properties["centre"]).split(","))
             geometry = {"type": "Point", "coordinates": [lon, lat]}
