@@ -32,6 +32,7 @@ MAX_FEATURES = 5_000
 COUNTRY = "IRQ"  # ED-269 `country` of exported zones (ISO 3166-1 alpha-3)
 
 FORMATS = ("ed269", "geojson", "kml")
+FORMAT_NAMES = {"ed269": "ED-269", "ed318": "ED-318", "geojson": "GeoJSON", "kml": "KML"}
 CONTENT_TYPES = {
     "ed269": "application/json",
     "geojson": "application/geo+json",

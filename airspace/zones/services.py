@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .formats import ZoneFileError
+from .formats import FORMAT_NAMES, ZoneFileError
 from .models import RestrictedZone, lock_zones
 from .signals import zone_changed, zone_changing
 
@@ -88,6 +88,10 @@ class ImportPlan:
     deactivated: list = field(default_factory=list)  # RestrictedZone
     revoked_permits: list = field(default_factory=list)
     permits_to_review: list = field(default_factory=list)
+
+    @property
+    def format_name(self):
+        return FORMAT_NAMES[self.file_format]
 
 
 def plan_zone_import(drafts, *, file_format, deactivate_missing=False):
