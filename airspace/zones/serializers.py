@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from airspace.web.fields import (
     FREE_TEXT_MAX_LENGTH,
+    PlaceFieldsMixin,
     UniqueAtSaveMixin,
     VolumeSerializerMixin,
     WithoutAreaUnlessAskedMixin,
@@ -23,7 +24,8 @@ class ScheduleField(serializers.JSONField):
             raise serializers.ValidationError(str(exc)) from None
 
 
-class RestrictedZoneSerializer(UniqueAtSaveMixin, VolumeSerializerMixin, serializers.ModelSerializer):
+class RestrictedZoneSerializer(UniqueAtSaveMixin, PlaceFieldsMixin, VolumeSerializerMixin, serializers.ModelSerializer):
+    place_boundary = "boundary"
     min_altitude_m = serializers.FloatField(required=False, default=0)
     description = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
     identifier = serializers.CharField(required=False, allow_blank=True, max_length=64)
@@ -46,6 +48,8 @@ class RestrictedZoneSerializer(UniqueAtSaveMixin, VolumeSerializerMixin, seriali
             "active",
             "identifier",
             "schedule",
+            "place",
+            "mgrs",
             "created_at",
             "updated_at",
         ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('permits', '0002_excursions'),
+        ('permits', '0003_referral'),
     ]
 
     operations = [
