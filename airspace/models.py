@@ -5,6 +5,7 @@ app label `airspace`, so the tables and the migration history are those of the s
 grew from. Code imports a model from its domain (`airspace.registry.models`), never from here."""
 
 from .air_defense.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
+from .c2.models import TakDelivery, TakEndpoint
 from .notices.models import OperatorNotice
 from .registry.models import Aircraft, Operator, OperatorMembership
 from .surveillance.models import HOSTILE_CLASSIFICATIONS, AirspaceVersion, Classification, PositionReport, Sensor, Track
@@ -22,6 +23,8 @@ __all__ = [
     "PositionReport",
     "RestrictedZone",
     "Sensor",
+    "TakDelivery",
+    "TakEndpoint",
     "Track",
     "WebhookDelivery",
     "WebhookSubscription",

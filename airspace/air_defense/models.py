@@ -56,6 +56,8 @@ class AirDefenseNotification(models.Model):
     # When its webhook deliveries were created, one per active subscription (on the webhooks queue,
     # after the delivery to the stream, so that an alert never waits for them).
     fanned_out_at = models.DateTimeField(null=True, blank=True)
+    # When its TAK deliveries were created, one per active TAK endpoint (airspace/c2/tasks.py).
+    tak_fanned_out_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -72,6 +74,10 @@ class AirDefenseNotification(models.Model):
             # The sweep's other question: which delivered ones still have no webhook deliveries?
             models.Index(
                 fields=["queued_until"], name="notification_not_fanned_out", condition=models.Q(fanned_out_at=None)
+            ),
+            # The c2 queue's question: which notifications have no TAK deliveries yet?
+            models.Index(
+                fields=["created_at"], name="notification_not_sent_to_tak", condition=models.Q(tak_fanned_out_at=None)
             ),
         ]
 

@@ -105,6 +105,8 @@ def track_payload(*, track, sensor, classification, previous_classification, rep
             "speed_mps": report["speed_mps"],
             "heading_deg": report["heading_deg"],
             "first_seen_at": track.first_seen_at.isoformat(),
+            # Where the pilot is (Remote ID), so that a patrol can be sent there; None if never said.
+            "operator_position": track.operator_position,
         },
         "aircraft": (
             {
@@ -123,8 +125,10 @@ def track_payload(*, track, sensor, classification, previous_classification, rep
 
 def sensor_payload(*, sensor, previous_health, silent_s, prohibited_zones=(), tracks_last_seen=0):
     """A sensor that went quiet or came back: what it covers, what it last saw, and which
-    prohibited zones are now (or were) out of its sight."""
+    prohibited zones are now (or were) out of its sight; `place` and `mgrs` of its position (None
+    for a sensor without one)."""
     return {
+        **where(sensor.lat, sensor.lon),
         "sensor": {
             "id": sensor.pk,
             "name": sensor.name,
@@ -150,8 +154,10 @@ def sensor_payload(*, sensor, previous_health, silent_s, prohibited_zones=(), tr
 
 
 def swarm_payload(*, swarm, tracks):
-    """A swarm: where, how many, and each member track as air defense would see it on its own."""
+    """A swarm: where (also `place` and `mgrs` of its centre), how many, and each member track as air
+    defense would see it on its own."""
     return {
+        **where(swarm.centre_lat, swarm.centre_lon),
         "swarm": {
             "id": swarm.pk,
             "size": swarm.size,
