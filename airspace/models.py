@@ -6,6 +6,15 @@ grew from. Code imports a model from its domain (`airspace.registry.models`), ne
 
 from .air_defense.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
 from .c2.models import TakDelivery, TakEndpoint
+from .incidents.models import (
+    Incident,
+    IncidentTrack,
+    IncidentTransitionLog,
+    ResponseUnit,
+    UnitAssignment,
+    UnknownDrone,
+    Violation,
+)
 from .notices.models import OperatorNotice
 from .registry.models import Aircraft, Operator, OperatorMembership
 from .surveillance.models import HOSTILE_CLASSIFICATIONS, AirspaceVersion, Classification, PositionReport, Sensor, Track
@@ -17,15 +26,22 @@ __all__ = [
     "Aircraft",
     "AirspaceVersion",
     "Classification",
+    "Incident",
+    "IncidentTrack",
+    "IncidentTransitionLog",
     "Operator",
     "OperatorMembership",
     "OperatorNotice",
     "PositionReport",
+    "ResponseUnit",
     "RestrictedZone",
     "Sensor",
     "TakDelivery",
     "TakEndpoint",
     "Track",
+    "UnitAssignment",
+    "UnknownDrone",
+    "Violation",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

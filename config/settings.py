@@ -445,6 +445,10 @@ SENSOR_OFFLINE_S = env_float("SENSOR_OFFLINE_S", 120)
 SWARM_MIN_TRACKS = env_int("SWARM_MIN_TRACKS", 3)
 SWARM_RADIUS_M = env_float("SWARM_RADIUS_M", 500)
 SWARM_WINDOW_S = env_float("SWARM_WINDOW_S", 60)
+# An operator with this many violations (incidents resolved against them) in this many days needs a
+# senior officer's approval for every permit (0: never).
+SENIOR_APPROVAL_VIOLATIONS = env_int("SENIOR_APPROVAL_VIOLATIONS", 2)
+SENIOR_APPROVAL_VIOLATIONS_DAYS = env_int("SENIOR_APPROVAL_VIOLATIONS_DAYS", 90)
 # No tile server unless one is named: the service runs on closed networks, and a public tile server
 # would learn where command staff are looking. Maps draw zones, volumes and tracks without tiles.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")

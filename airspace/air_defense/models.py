@@ -25,6 +25,8 @@ class AirDefenseNotification(models.Model):
         SENSOR_OFFLINE = "sensor.offline"
         SENSOR_ONLINE = "sensor.online"
         SWARM = "swarm"
+        # Incidents (airspace/incidents): a response unit sent to one.
+        INCIDENT_UNIT_ASSIGNED = "incident.unit_assigned"
 
     class Severity(models.TextChoices):
         INFO = "info"
@@ -58,6 +60,17 @@ class AirDefenseNotification(models.Model):
     fanned_out_at = models.DateTimeField(null=True, blank=True)
     # When its TAK deliveries were created, one per active TAK endpoint (airspace/c2/tasks.py).
     tak_fanned_out_at = models.DateTimeField(null=True, blank=True)
+    # A notification for one subscriber (a response unit's own webhook): the subscriptions that take
+    # only what is addressed to them get it, and the others get it as they get everything.
+    addressed_to = models.ForeignKey(
+        "WebhookSubscription",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_index=False,
+        db_constraint=False,
+        related_name="+",
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -97,6 +110,8 @@ class WebhookSubscription(models.Model):
     # Standard Webhooks form, `whsec_` and the base64 of the key (airspace/air_defense/webhooks.py).
     secret = models.CharField(max_length=300)
     active = models.BooleanField(default=True)
+    # A response unit's own webhook: it receives only the notifications addressed to it.
+    addressed_only = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -61,10 +61,15 @@ def notify_permit_change(permit, kind):
     )
 
 
-def record_notification(*, kind, severity, payload, permit=None, track=None):
-    """Write the outbox row now and queue its delivery for after the surrounding transaction commits."""
+def record_notification(*, kind, severity, payload, permit=None, track=None, addressed_to=None):
+    """Write the outbox row now and queue its delivery for after the surrounding transaction commits.
+    `addressed_to`: the webhook subscription of the one it is for (a response unit), if any."""
     [notification] = record_notifications(
-        [AirDefenseNotification(kind=kind, severity=severity, payload=payload, permit=permit, track=track)]
+        [
+            AirDefenseNotification(
+                kind=kind, severity=severity, payload=payload, permit=permit, track=track, addressed_to=addressed_to
+            )
+        ]
     )
     return notification
 
@@ -180,5 +185,5 @@ def swarm_payload(*, swarm, tracks):
                 }
                 for track in tracks
             ],
-        }
+        },
     }

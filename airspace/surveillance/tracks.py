@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.air_defense.notifications import record_notifications, track_payload
+from airspace.incidents.services import join_incidents
 
 from .airspace_index import aircraft_by_identifier, current_index
 from .classification import (
@@ -246,18 +247,19 @@ def ingest_reports(*, sensor, batch):
                 zone=zone[position],
             )
 
-        record_notifications(
-            [
-                AirDefenseNotification(
-                    kind=ALERT_KINDS[codes[position]],
-                    severity=alert_severity(codes[position], zone[position]),
-                    payload=payload_at(track, position, previous),
-                    track=track,
-                )
-                for track, position, previous in alerts
-            ]
-            + following.notifications(payload_at)
-        )
+        rows = [
+            AirDefenseNotification(
+                kind=ALERT_KINDS[codes[position]],
+                severity=alert_severity(codes[position], zone[position]),
+                payload=payload_at(track, position, previous),
+                track=track,
+            )
+            for track, position, previous in alerts
+        ] + following.notifications(payload_at)
+        # Hostile alerts open or join their tracks' incidents in this transaction (nothing for a
+        # batch without one).
+        join_incidents(rows)
+        record_notifications(rows)
 
     return [
         {

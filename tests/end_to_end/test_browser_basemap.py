@@ -114,7 +114,7 @@ def test_the_base_map_draws_borders_provinces_rivers_and_towns_with_no_network(l
 
 
 @pytest.mark.worker
-def test_an_alert_and_the_console_data_say_where_a_hostile_track_is(celery_worker, live_server, signed_in, make_user):
+def test_an_alert_on_the_console_says_where_a_hostile_track_is(celery_worker, live_server, signed_in, make_user):
     import requests
 
     make_user(roles.AIR_DEFENSE, username="airdefense")
@@ -143,7 +143,10 @@ def test_an_alert_and_the_console_data_say_where_a_hostile_track_is(celery_worke
     assert alert["payload"]["mgrs"] == places.to_mgrs(lat, lon)
     [track] = console.evaluate(read, "/api/v1/tracks/?active=true")
     assert (track["place"], track["mgrs"]) == (alert["payload"]["place"], alert["payload"]["mgrs"])
-    expect(console.locator("#notifications")).to_contain_text("bogey-7", timeout=30_000)
+    # The alert on the console says where, in words and MGRS.
+    alert_item = console.locator("#notifications li", has_text="bogey-7")
+    expect(alert_item).to_contain_text("3.2 km NE of Hit, Al Anbar", timeout=30_000)
+    expect(alert_item).to_contain_text(alert["payload"]["mgrs"])
     assert not blocked, blocked
 
 

@@ -15,7 +15,10 @@ from playwright.sync_api import expect
 
 from airspace import roles
 from airspace.accounts.services import get_api_token
+from airspace.air_defense.models import AirDefenseNotification
+from airspace.air_defense.tasks import deliver_notification
 from airspace.surveillance.models import Track
+from airspace.web.places import where
 from permits import services
 from permits.models import State
 from tests.conftest import PASSWORD, square
@@ -143,7 +146,8 @@ def test_a_permit_approved_appears_as_friendly_and_a_hostile_track_is_found_from
     post_reports(live_server, radar, report("r1-0042", 33.36, 44.46))
     alert = console.locator("#notifications li.hostile", has_text="r1-0042")
     expect(alert).to_contain_text("Unregistered drone — hostile")
-    expect(alert).to_contain_text("33.36000, 44.46000")  # no place name from the server: lat, lon
+    place = where(33.36, 44.46)  # the alert's payload says where, in words and MGRS
+    expect(alert.locator(".where")).to_have_text(f"{place['place']} · MGRS {place['mgrs']}")
     expect(alert.locator("time")).to_contain_text("UTC")
     expect(console.locator("#hostile-count")).to_have_text("2")
     expect(console).to_have_title(re.compile(r"^\(2\) Air defense console"))
@@ -211,6 +215,29 @@ def test_the_filter_and_the_sound_toggle_are_remembered_and_sound_off_is_silent(
     expect(console.locator("#notifications li[data-kind='permit.revoked']")).to_have_count(1)
     expect(console.locator("path.permit-volume")).to_have_count(0)
     expect(console.locator(".permit-label")).to_have_count(0)
+
+    # An alert whose payload does not say where in words (written before places existed): lat, lon.
+    older = AirDefenseNotification.objects.create(
+        kind=AirDefenseNotification.Kind.TRACK_HOSTILE,
+        severity=AirDefenseNotification.Severity.CRITICAL,
+        payload={
+            "track": {
+                "classification": "unregistered",
+                "sensor": "radar1",
+                "sensor_track_id": "r1-0500",
+                "position": {
+                    "lat": 33.31,
+                    "lon": 44.39,
+                    "altitude_m": 120.0,
+                    "observed_at": timezone.now().isoformat(),
+                },
+            },
+            "aircraft": None,
+            "zone": None,
+        },
+    )
+    deliver_notification(str(older.pk))
+    expect(console.locator(f"#notifications li[data-id='{older.pk}'] .where")).to_have_text("33.31000, 44.39000")
 
 
 def test_the_console_on_a_390_px_phone(celery_worker, live_server, signed_in, console_users, make_permit, settings):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('airspace', '0015_c2'),
+        ('airspace', '0013_c2'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('airspace', '0013_operator_notices'),
+        ('airspace', '0012_operator_notices'),
         ('permits', '0002_excursions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
