@@ -404,6 +404,16 @@ PERMIT_MAX_ALTITUDE_M = env_float("PERMIT_MAX_ALTITUDE_M", 1500)
 # Most vertices of a drawn or typed polygon (permit volume or zone): each one costs in every list,
 # map and spatial check of it from then on. A circle has 64.
 MAX_AREA_VERTICES = env_int("MAX_AREA_VERTICES", 1000)
+
+# --- Signed permits (docs/SIGNED_PERMITS.md) ---------------------------------------------------
+# The Ed25519 private key (PEM) that signs approvals. Unset, the embedded demo generates one into
+# this checkout once (.permit_signing_key, ignored by git); set, the file must exist.
+PERMIT_SIGNING_KEY_FILE = os.environ.get("PERMIT_SIGNING_KEY_FILE", "")
+# The public keys still accepted besides the current one (a JWKS file: rotate_permit_key adds to it).
+PERMIT_PUBLIC_KEYS_FILE = os.environ.get("PERMIT_PUBLIC_KEYS_FILE", "") or str(BASE_DIR / ".permit_public_keys.json")
+PERMIT_TOKEN_ISSUER = os.environ.get("PERMIT_TOKEN_ISSUER", "airspace-authorization")
+# The public revocation check of the verification page, per client address.
+PERMIT_VERIFY_RATE = os.environ.get("PERMIT_VERIFY_RATE", "60/min")
 TRACK_TOLERANCE_M = env_float("TRACK_TOLERANCE_M", 25)
 TRACK_ALTITUDE_TOLERANCE_M = env_float("TRACK_ALTITUDE_TOLERANCE_M", 10)
 TRACK_TIME_TOLERANCE_S = env_float("TRACK_TIME_TOLERANCE_S", 30)
@@ -451,5 +461,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # django-axes logs each failed sign-in and lockout as a warning; its INFO lines are per-request chatter.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # fastkml logs each bad coordinate of an uploaded KML as an ERROR: the import answers 400 instead.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "fastkml": {"level": "CRITICAL"},
+    },
 }

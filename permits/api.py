@@ -2,26 +2,82 @@
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 
 from airspace import roles
 from airspace.incidents.selectors import recent_violations_by_operator
 from airspace.web.filters import INCLUDE_AREA, AreaOnRequestMixin
+from airspace.zones import formats
+from airspace.zones.api import export_response
 from airspace.zones.selectors import active_zones
 
-from . import services
+from . import services, signing
 from .filters import FlightPermitFilter
-from .selectors import permits_visible_to, review_queue
+from .models import IN_EFFECT_STATES
+from .selectors import permits_visible_to, review_queue, revocation_status
 from .serializers import (
     DecisionRequestSerializer,
     FlightPermitSerializer,
     FlightPermitSummarySerializer,
     PermitTransitionLogSerializer,
+    SignedPermitSerializer,
     TransitionRequestSerializer,
 )
+
+
+def permit_shape(permit):
+    """A permit in effect as the zone formats write it (zones/formats.py)."""
+    return formats.Shape(
+        identifier=permit.reference,
+        name=permit.reference,
+        restriction="CONDITIONAL",
+        area=permit.area,
+        radius_m=permit.radius_m,
+        boundary=permit.boundary,
+        min_altitude_m=permit.min_altitude_m,
+        max_altitude_m=permit.max_altitude_m,
+        message=f"Flight permit {permit.reference}: {permit.operator.name}, aircraft {permit.aircraft.serial_number}.",
+        starts_at=permit.starts_at,
+        ends_at=permit.ends_at,
+        properties={
+            "reference": permit.reference,
+            "state": permit.state,
+            "operator": permit.operator.name,
+            "aircraft": permit.aircraft.serial_number,
+            "remote_id": permit.aircraft.remote_id,
+            "purpose": permit.purpose,
+            "min_altitude_m": permit.min_altitude_m,
+            "max_altitude_m": permit.max_altitude_m,
+            "radius_m": permit.radius_m,
+            "starts_at": permit.starts_at.isoformat(),
+            "ends_at": permit.ends_at.isoformat(),
+        },
+    )
+
+
+class PermitVerifyThrottle(SimpleRateThrottle):
+    """The public revocation check, per client address (settings.PERMIT_VERIFY_RATE): it answers
+    anyone, so it must not become a way to list references."""
+
+    scope = "permit-verify"
+
+    def get_rate(self):
+        return settings.PERMIT_VERIFY_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class RevocationStatusSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=["valid", "revoked"])
 
 
 @extend_schema_view(list=extend_schema(parameters=[INCLUDE_AREA]))
@@ -91,6 +147,64 @@ class FlightPermitViewSet(
         """Every transition of the permit: who, when, from, to, and why."""
         permit = self.get_object()
         return Response(PermitTransitionLogSerializer(permit.history.select_related("actor"), many=True).data)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"export/(?P<file_format>ed269|geojson|kml)",
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def export(self, request, file_format):
+        """The permits in effect (approved and active) that you may see, as ED-269 JSON (each a
+        CONDITIONAL zone for its window), GeoJSON or KML: the friendly picture for other systems' maps."""
+        permits = permits_visible_to(request.user).filter(state__in=IN_EFFECT_STATES).order_by("starts_at", "pk")
+        shapes = [permit_shape(permit) for permit in permits]
+        return export_response(shapes, file_format, title="Flight permits in effect", filename="permits-in-effect")
+
+    @extend_schema(responses=SignedPermitSerializer)
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def signed(self, request, pk=None):
+        """The approval, signed: the token a checkpoint verifies offline (docs/SIGNED_PERMITS.md),
+        with its QR code as SVG and PNG. Only approved permits are signed."""
+        permit = self.get_object()
+        signature = getattr(permit, "signature", None)
+        if signature is None:
+            raise NotFound("This permit has no signed code: only approved permits are signed.")
+        return Response(SignedPermitSerializer(signature).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("token", str, description="A signed permit (its QR code's text)"),
+            OpenApiParameter("reference", str, description="Or a permit's reference"),
+        ],
+        responses={200: RevocationStatusSerializer, 400: OpenApiResponse(description="Not a signed permit")},
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="verify",
+        permission_classes=[AllowAny],
+        throttle_classes=[PermitVerifyThrottle],
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def verify(self, request):
+        """Public: whether a signed permit still stands (valid) or was revoked or cancelled since it
+        was signed (revoked). Nothing else about the permit; a few requests a minute per address."""
+        token, reference = request.query_params.get("token", ""), request.query_params.get("reference", "")
+        if token:
+            verification = signing.verify_token(token)
+            if verification.claims is None:
+                raise ValidationError({"token": [verification.reason]})
+            reference = verification.claims["ref"]
+        if not reference:
+            raise ValidationError({"token": ["Give the signed permit (token) or its reference."]})
+        status = revocation_status(reference.strip().upper())
+        if status is None:
+            raise NotFound("No signed permit has this reference.")
+        return Response({"reference": reference, "status": status})
 
     @extend_schema(
         request=DecisionRequestSerializer,

@@ -214,7 +214,15 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         from airspace.zones.selectors import zones_touching
 
         among = getattr(self, "_zones_in_force", None)
-        return zones_touching(self.boundary, self.min_altitude_m, self.max_altitude_m, kind=kind, among=among)
+        # A zone with a schedule restricts only the windows it is in force in (zones/schedule.py).
+        return zones_touching(
+            self.boundary,
+            self.min_altitude_m,
+            self.max_altitude_m,
+            kind=kind,
+            among=among,
+            during=(self.starts_at, self.ends_at),
+        )
 
     def check_against(self, zones):
         """Judge the volume against these zones (active_zones(), read once for a whole list of
@@ -451,3 +459,16 @@ class PermitExcursion(models.Model):
     def duration_s(self, now=None):
         """Seconds outside so far (until now for an open excursion)."""
         return ((self.ended_at or now or timezone.now()) - self.started_at).total_seconds()
+
+
+class PermitSignature(models.Model):
+    """The approval, signed (permits/signing.py): the token a checkpoint verifies offline, shown as a
+    QR code. Written in the approval's transaction; `kid` names the key that signed it."""
+
+    permit = models.OneToOneField(FlightPermit, on_delete=models.CASCADE, related_name="signature")
+    kid = models.CharField(max_length=64)
+    token = models.TextField()
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.permit} signed by key {self.kid[:8]}"

@@ -107,3 +107,13 @@ def conformance_record(permit, *, now=None):
         "excursions_last_hour": sum(excursion.started_at >= now - timedelta(hours=1) for excursion in excursions),
         "outside_since": open_excursions[-1].started_at if open_excursions else None,
     }
+
+
+def revocation_status(reference):
+    """The public answer about a signed permit: "revoked" once it was revoked or cancelled, "valid"
+    otherwise (its window is on the token); None for a reference that was never signed."""
+    state = FlightPermit.objects.filter(reference=reference, signature__isnull=False).values_list("state", flat=True)
+    state = state.first()
+    if state is None:
+        return None
+    return "revoked" if state in (State.REVOKED, State.CANCELLED) else "valid"

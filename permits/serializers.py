@@ -16,6 +16,7 @@ from airspace.web.fields import (
 from .models import FlightPermit, PermitTransitionLog, window_problems
 from .selectors import conformance_record
 from .services import DECISIONS, available_transitions
+from .signing import qr_png_base64, qr_svg
 
 
 class ConformanceSerializer(serializers.Serializer):
@@ -137,3 +138,20 @@ class PermitTransitionLogSerializer(serializers.ModelSerializer):
 
     def get_actor(self, entry) -> str:
         return entry.actor.username if entry.actor else "system"
+
+
+class SignedPermitSerializer(serializers.Serializer):
+    """A permit's signed code (permits/signing.py): the JWS token and its QR code."""
+
+    reference = serializers.CharField(source="permit.reference")
+    kid = serializers.CharField(help_text="The key that signed it (RFC 7638 thumbprint)")
+    token = serializers.CharField(help_text="JWS compact serialization, EdDSA (Ed25519)")
+    signed_at = serializers.DateTimeField()
+    qr_svg = serializers.SerializerMethodField(help_text="The QR code of the token, an SVG element")
+    qr_png = serializers.SerializerMethodField(help_text="The QR code of the token, a PNG in base64")
+
+    def get_qr_svg(self, signature) -> str:
+        return qr_svg(signature.token)
+
+    def get_qr_png(self, signature) -> str:
+        return qr_png_base64(signature.token)

@@ -32,12 +32,14 @@ from .models import (
     IN_EFFECT_STATES,
     UNDECIDED_STATES,
     FlightPermit,
+    PermitSignature,
     PermitTransitionLog,
     State,
     is_owner,
     transition_action,
 )
 from .selectors import permits_in_effect_touching
+from .signing import sign_permit_token
 
 logger = logging.getLogger(__name__)
 
@@ -245,13 +247,18 @@ def approve_permit(*, permit_id, officer, reason=""):
         # Shared with other approvals, exclusive to zone changes: the zones this approval checks
         # cannot change until it commits (zones/models.py). The first lock of the order.
         lock_zones(exclusive=False)
-        return _transition(
+        permit = _transition(
             permit_id=permit_id,
             user=officer,
             transition_name="approve",
             reason=reason,
             notify=lambda _: Kind.PERMIT_APPROVED,
         )
+        # Signed in the approval's transaction: an approved permit always has its code, and a
+        # failed signature (no key) approves nothing.
+        kid, token = sign_permit_token(permit, approver=officer)
+        PermitSignature.objects.update_or_create(permit=permit, defaults={"kid": kid, "token": token})
+        return permit
 
 
 def reject_permit(*, permit_id, officer, reason):
@@ -345,7 +352,11 @@ def apply_zone_to_permits_in_effect(*, zone, officer):
     so no permit can be approved under the zone while this runs."""
     if not zone.active:
         return [], []
-    touching = permits_in_effect_touching(zone.boundary, zone.min_altitude_m, zone.max_altitude_m)
+    touching = [
+        permit
+        for permit in permits_in_effect_touching(zone.boundary, zone.min_altitude_m, zone.max_altitude_m)
+        if zone.active_during(permit.starts_at, permit.ends_at)  # a scheduled zone: only the windows it meets
+    ]
     if zone.kind != RestrictedZone.Kind.PROHIBITED:
         return [], touching
     reason = f"The prohibited zone {zone.name} now covers this flight's volume: no flight may be permitted there."
@@ -466,3 +477,20 @@ def expire_stale_applications(now=None):
     now = now or timezone.now()
     due = FlightPermit.objects.filter(state__in=UNDECIDED_STATES, starts_at__lte=now)
     return _system_transition(due, "expire")
+
+
+def resign_permits_in_effect():
+    """Sign the approved and active permits again with the current key (after a rotation that
+    retires a compromised key): each gets a new code; the old one stops verifying once its key is
+    removed. Returns how many."""
+    signed = 0
+    for permit in FlightPermit.objects.filter(state__in=IN_EFFECT_STATES).select_related(
+        "operator", "aircraft", "decided_by"
+    ):
+        with transaction.atomic():
+            kid, token = sign_permit_token(permit, approver=permit.decided_by)
+            PermitSignature.objects.update_or_create(
+                permit=permit, defaults={"kid": kid, "token": token, "signed_at": timezone.now()}
+            )
+        signed += 1
+    return signed

@@ -20,4 +20,6 @@ page_urls = [
     path("permits/<int:pk>/decide/", views.permit_decide, name="permit-decide"),
     path("permits/<int:pk>/<slug:transition>/", views.permit_transition, name="permit-transition"),
     path("review/", views.review_queue_page, name="review-queue"),
+    path("verify/", views.verify_page, name="verify-permit"),
+    path("verify/sw.js", views.verify_service_worker, name="verify-service-worker"),
 ]

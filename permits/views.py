@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
@@ -20,7 +23,7 @@ from airspace.web.page_forms import validate_form
 from airspace.web.places import where_area
 from airspace.zones.selectors import active_zones, zones_on_map
 
-from . import services
+from . import services, signing
 from .models import EDITABLE_STATES, Purpose, State, is_owner, may_decide, transition_action, window_not_ended
 from .selectors import conformance_record, neighbouring_flights, permits_visible_to, review_queue
 from .serializers import FlightPermitSerializer
@@ -305,3 +308,44 @@ def review_queue_page(request):
     for permit in permits:
         permit.check_against(zones)  # the zones each touches, read once for the whole queue
     return render(request, "permits/review_queue.html", {"permits": permits})
+
+
+# --- the checkpoint's verification page (docs/SIGNED_PERMITS.md) ---------------------------------
+
+# What the verification page needs offline: its service worker caches the page and these files.
+VERIFY_PAGE_ASSETS = [
+    "airspace/site.css",
+    "airspace/time.js",
+    "airspace/confirm.js",
+    "airspace/layout.js",
+    "airspace/verify.js",
+    "vendor/jsqr/jsQR.js",
+]
+
+
+def verify_page(request):
+    """Public: a checkpoint checks a signed permit here, with no network once the page was loaded.
+    The accepted public keys are in the page; the signature is checked in the browser."""
+    keys = list(signing.accepted_public_keys().values())
+    context = {"public_keys": keys, "issuer": settings.PERMIT_TOKEN_ISSUER}
+    response = render(request, "permits/verify.html", context)
+    response["Cache-Control"] = "no-cache"  # online, always the current keys; offline, the worker's copy
+    return response
+
+
+def verify_service_worker(request):
+    """The verification page's service worker (scope /verify/): it keeps the page and its files for
+    when the phone has no network."""
+    assets = [reverse("verify-permit"), *(static(name) for name in VERIFY_PAGE_ASSETS)]
+    static_prefix = static("")
+    script = render_to_string(
+        "permits/verify_sw.js",
+        {
+            "assets": json.dumps(assets),
+            "static_prefix": json.dumps(static_prefix),
+            "version": signing.key_set_version(),
+        },
+    )
+    response = HttpResponse(script, content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response

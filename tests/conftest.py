@@ -38,6 +38,23 @@ def _private_stream_channel():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _permit_signing_key_of_its_own(tmp_path_factory):
+    """Approvals sign permits (permits/signing.py): with a key of the test run, never the checkout's."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from permits.signing import write_private_key
+
+    folder = tmp_path_factory.mktemp("permit-keys")
+    write_private_key(folder / "signing.pem", Ed25519PrivateKey.generate())
+    keys = {
+        "PERMIT_SIGNING_KEY_FILE": str(folder / "signing.pem"),
+        "PERMIT_PUBLIC_KEYS_FILE": str(folder / "public.json"),
+    }
+    with override_settings(**keys):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The production hasher is slow on purpose; tests create hundreds of users.

@@ -7,6 +7,7 @@ sees an approval or revocation at its next batch. Also the registry lookup of a 
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from airspace.geometry import buffer_metres, metric_polygon, metric_polygons, polygon_from_boundary
 from airspace.registry.models import Aircraft, Operator
+from airspace.zones import schedule as zone_schedule
 from airspace.zones.models import RestrictedZone
 from permits.models import IN_EFFECT_STATES, FlightPermit, State
 
@@ -135,17 +137,36 @@ def build_index(version) -> AirspaceIndex:
     zones = list(
         RestrictedZone.objects.filter(active=True)
         .order_by("pk")
-        .values_list("pk", "name", "kind", "boundary", "min_altitude_m", "max_altitude_m")
+        .values_list("pk", "name", "kind", "boundary", "min_altitude_m", "max_altitude_m", "schedule")
     )
     if zones:
         index.zones = [ZoneEntry(pk, name, kind) for pk, name, kind, *_ in zones]
-        index.zone_areas = index_arrays([polygon_from_boundary(boundary) for *_, boundary, _, _ in zones])
+        index.zone_areas = index_arrays([polygon_from_boundary(row[3]) for row in zones])
+        _index_zone_schedules(index, [row[6] for row in zones])
         index.zone_metric = metric_polygons(metric_polygon(area) for area in index.zone_areas)
         index.zone_tree = shapely.STRtree(index.zone_areas)
         index.zone_min_alt = np.array([row[4] for row in zones], dtype=float)
         index.zone_max_alt = np.array([row[5] for row in zones], dtype=float)
         index.zone_prohibited = np.array([row[2] == PROHIBITED for row in zones])
     return index
+
+
+def _index_zone_schedules(index, schedules):
+    """The windows of the zones with a schedule, over the reports the index may classify: from the
+    oldest report accepted to a day ahead; the index is rebuilt before that horizon runs out."""
+    now = timezone.now()
+    horizon_start = completed_since() - timedelta(minutes=5)
+    horizon_end = now + timedelta(days=2)
+    index.zone_scheduled = np.array([bool(schedule) for schedule in schedules])
+    for at, schedule in enumerate(schedules):
+        if schedule:
+            windows = zone_schedule.intervals(schedule, horizon_start, horizon_end)
+            index.zone_windows[at] = (
+                np.array([start.timestamp() for start, _ in windows]),
+                np.array([end.timestamp() for _, end in windows]),
+            )
+    if index.zone_windows:
+        index.valid_until_s = (now + timedelta(days=1)).timestamp()
 
 
 _current_index: AirspaceIndex | None = None
@@ -157,10 +178,10 @@ def current_index() -> AirspaceIndex:
     global _current_index
     version = airspace_version()
     index = _current_index
-    if index is not None and index.version == version:
+    if index is not None and index.version == version and time.time() < index.valid_until_s:
         return index
     with _rebuild_lock:
-        if _current_index is None or _current_index.version != version:
+        if _current_index is None or _current_index.version != version or time.time() >= _current_index.valid_until_s:
             _current_index = build_index(version)
             logger.info(
                 "Rebuilt the airspace index: %s permits in effect, %s zones",

@@ -88,6 +88,12 @@ class AirspaceIndex:
     zone_max_alt: np.ndarray = field(default_factory=lambda: np.empty(0))
     zone_prohibited: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     zone_metric: MetricPolygons | None = None
+    # Zones with an activation schedule apply only inside their windows: per such zone (index into
+    # `zones`), the (starts, ends) arrays of its windows in epoch seconds, over the horizon the index
+    # was built for; after `valid_until_s` the index is rebuilt for a new horizon.
+    zone_scheduled: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    zone_windows: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    valid_until_s: float = float("inf")
 
 
 def index_arrays(polygons):
@@ -187,10 +193,28 @@ def classify(
         altitude = batch.altitude_m[report_at]
         inside = (altitude >= index.zone_min_alt[zone_at]) & (altitude <= index.zone_max_alt[zone_at])
         report_at, zone_at = report_at[inside], zone_at[inside]
+        if index.zone_windows:
+            in_force = _zones_in_force(index, zone_at, batch.observed_at_s[report_at])
+            report_at, zone_at = report_at[in_force], zone_at[in_force]
         # Restricted first, prohibited last: where zones overlap, the prohibited one is named.
         order = np.argsort(index.zone_prohibited[zone_at], kind="stable")
         zone[report_at[order]] = zone_at[order]
     return BatchClassification(codes=codes, permit=permit, zone=zone, aircraft=aircraft)
+
+
+def _zones_in_force(index: AirspaceIndex, zone_at, observed_s):
+    """Which (report, zone) hits fall inside the zone's activation windows: always for a zone without
+    a schedule; for a scheduled one (few), one comparison of the hits' times with its windows."""
+    in_force = np.ones(len(zone_at), dtype=bool)
+    scheduled = index.zone_scheduled[zone_at]
+    if not scheduled.any():
+        return in_force
+    for zone in np.unique(zone_at[scheduled]):
+        hits = zone_at == zone
+        starts, ends = index.zone_windows[int(zone)]
+        moments = observed_s[hits][:, None]
+        in_force[hits] = ((moments >= starts) & (moments < ends)).any(axis=1)
+    return in_force
 
 
 def _overstaying_is_nonconforming(batch, index, codes, permit, aircraft_id, registered, time_tolerance_s, overstay_s):

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from airspace.geometry import GeometryError, parse_area, validate_altitude_band
 
 from .models import RestrictedZone
+from .schedule import ScheduleError, normalize
 from .services import change_zone, draw_zone
 
 
@@ -15,13 +16,27 @@ class RestrictedZoneAdminForm(forms.ModelForm):
 
     class Meta:
         model = RestrictedZone
-        fields = ["name", "kind", "description", "area", "radius_m", "min_altitude_m", "max_altitude_m", "active"]
+        fields = [
+            "name",
+            "kind",
+            "description",
+            "area",
+            "radius_m",
+            "min_altitude_m",
+            "max_altitude_m",
+            "active",
+            "identifier",
+            "schedule",
+        ]
 
     def clean(self):
         cleaned = super().clean()
         try:
             area = parse_area(cleaned.get("area"), cleaned.get("radius_m"))
             validate_altitude_band(cleaned.get("min_altitude_m"), cleaned.get("max_altitude_m"))
+            cleaned["schedule"] = normalize(cleaned.get("schedule"))
+        except ScheduleError as exc:
+            self.add_error("schedule", str(exc))
         except GeometryError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, str(exc))
         else:

@@ -22,6 +22,10 @@ class RestrictedZone(models.Model):
     min_altitude_m = models.FloatField(default=0)
     max_altitude_m = models.FloatField()
     active = models.BooleanField(default=True)
+    # The zone's identifier in the authority's data (ED-269 `identifier`): what an import matches on.
+    identifier = models.CharField(max_length=64, blank=True, db_index=True)
+    # When the zone is in force (zones/schedule.py): empty, always; else its activation periods.
+    schedule = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -31,6 +35,12 @@ class RestrictedZone(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.kind})"
+
+    def active_during(self, starts_at, ends_at):
+        """Whether the zone is in force at any moment of this window (always, without a schedule)."""
+        from .schedule import active_during
+
+        return active_during(self.schedule, starts_at, ends_at)
 
     @property
     def parsed_area(self):

@@ -10,10 +10,11 @@ def active_zones():
     return list(RestrictedZone.objects.filter(active=True).order_by("name"))
 
 
-def zones_touching(boundary, min_altitude_m, max_altitude_m, kind=None, *, among=None):
+def zones_touching(boundary, min_altitude_m, max_altitude_m, kind=None, *, among=None, during=None):
     """Active zones (or those of `among`, from active_zones()) whose area intersects the footprint
-    and whose altitude band overlaps the band. Zones are few (tens), so they are tested in memory
-    rather than with a spatial database."""
+    and whose altitude band overlaps the band — and, given a window `during` (starts_at, ends_at),
+    whose schedule puts them in force at some moment of it. Zones are few (tens), so they are
+    tested in memory rather than with a spatial database."""
     footprint = polygon_from_boundary(boundary)
     if among is None:
         zones = RestrictedZone.objects.filter(active=True).order_by("name")
@@ -26,6 +27,7 @@ def zones_touching(boundary, min_altitude_m, max_altitude_m, kind=None, *, among
         for zone in zones
         if altitude_bands_overlap(min_altitude_m, max_altitude_m, zone.min_altitude_m, zone.max_altitude_m)
         and footprint.intersects(zone.footprint)
+        and (during is None or zone.active_during(*during))
     ]
 
 

@@ -14,4 +14,5 @@ api_urls = router.urls
 page_urls = [
     path("zones/", views.zones_page, name="zones"),
     path("zones/<int:pk>/deactivate/", views.zone_deactivate, name="zone-deactivate"),
+    path("zones/import/", views.zone_import, name="zone-import"),
 ]
