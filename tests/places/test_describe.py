@@ -1,7 +1,6 @@
 """Place names and MGRS, offline: the words an alert, a track or a permit says where it is in."""
 
 import math
-import time
 
 import pytest
 from pyproj import Geod, Transformer
@@ -95,13 +94,3 @@ def test_bad_input_is_a_value_error():
         places.describe(math.nan, 44.0)
     with pytest.raises(ValueError, match="not an MGRS position"):
         places.from_mgrs("38S MB 123")
-
-
-def test_describe_is_fast_enough_for_an_alert_path():
-    places.describe(33.0, 44.0)
-    started = time.perf_counter()
-    for step in range(1000):
-        places.describe(30.0 + step * 0.008, 39.0 + step * 0.01)
-    per_call = (time.perf_counter() - started) / 1000
-
-    assert per_call < 1e-3  # measured 0.05-0.1 ms on the (shared, busy) development machine

@@ -1,8 +1,6 @@
 """The swarm core on its own (no Django, no database): which hostile positions make a swarm, and how
 the swarms found in one pass are told from the ones already known."""
 
-import time
-
 import numpy as np
 import pytest
 
@@ -66,14 +64,13 @@ def test_centre_and_radius_of_a_swarm():
     assert radius == pytest.approx(200, abs=1)
 
 
-def test_twenty_thousand_tracks_are_clustered_quickly():
+def test_a_swarm_is_found_among_twenty_thousand_scattered_tracks():
+    # How long it takes is measured by bench/places.py (docs/PERFORMANCE.md), not here.
     rng = np.random.default_rng(3)
     lon = 44.0 + rng.random(20_000) * 2
     lat = 33.0 + rng.random(20_000) * 2
     lon[:5], lat[:5] = east(np.arange(5) * 50), LAT
-    started = time.perf_counter()
     found = swarms(lon, lat)
-    assert time.perf_counter() - started < 2
     assert any({0, 1, 2, 3, 4} <= set(members) for members in found)
 
 
