@@ -3,4 +3,5 @@
 from .air_defense import admin as air_defense_admin  # noqa: F401
 from .registry import admin as registry_admin  # noqa: F401
 from .surveillance import admin as surveillance_admin  # noqa: F401
+from .trade import admin as trade_admin  # noqa: F401
 from .zones import admin as zones_admin  # noqa: F401

@@ -7,6 +7,7 @@ grew from. Code imports a model from its domain (`airspace.registry.models`), ne
 from .air_defense.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
 from .registry.models import Aircraft, Operator, OperatorMembership
 from .surveillance.models import HOSTILE_CLASSIFICATIONS, AirspaceVersion, Classification, PositionReport, Sensor, Track
+from .trade.models import Dealer, DealerMembership, ImportedDrone, Sale, Shipment, Transfer, TransferTransitionLog
 from .zones.models import RestrictedZone
 
 __all__ = [
@@ -15,12 +16,19 @@ __all__ = [
     "Aircraft",
     "AirspaceVersion",
     "Classification",
+    "Dealer",
+    "DealerMembership",
+    "ImportedDrone",
     "Operator",
     "OperatorMembership",
     "PositionReport",
     "RestrictedZone",
+    "Sale",
     "Sensor",
+    "Shipment",
     "Track",
+    "Transfer",
+    "TransferTransitionLog",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

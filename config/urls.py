@@ -10,10 +10,11 @@ from airspace.accounts.sign_in import slowed_down_per_address
 from airspace.air_defense import urls as air_defense
 from airspace.registry import urls as registry
 from airspace.surveillance import urls as surveillance
+from airspace.trade import urls as trade
 from airspace.zones import urls as zones
 from permits import urls as permits
 
-DOMAINS = [accounts, registry, zones, permits, air_defense, surveillance]
+DOMAINS = [accounts, registry, zones, permits, air_defense, surveillance, trade]
 
 urlpatterns = [
     *(path("api/v1/", include(domain.api_urls)) for domain in DOMAINS),

@@ -22,6 +22,7 @@ DEMO_USERS = [
     ("senior", roles.SENIOR_OFFICER, None),
     ("airdefense", roles.AIR_DEFENSE, None),
     ("radar1", roles.SENSOR, None),
+    ("dealer", roles.DEALER, "Babylon Drone Imports"),
 ]
 
 DEMO_AIRCRAFT = [
