@@ -91,6 +91,10 @@ class ShipmentViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.G
             return shipments
         return shipments.filter(dealer=roles.dealer_of(self.request.user))
 
+    def _created(self, shipment):
+        shipment = self.get_queryset().get(pk=shipment.pk)  # its drones read in one query, not one each
+        return Response(ShipmentSerializer(shipment).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(request=ShipmentInputSerializer, responses={201: ShipmentSerializer, 400: ROW_PROBLEMS})
     def create(self, request, *args, **kwargs):
         dealer_required(request.user)
@@ -100,7 +104,7 @@ class ShipmentViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.G
         if problems:
             return refused(drones, problems)
         shipment = record_shipment(user=request.user, drones=drones, **serializer.validated_data)
-        return Response(ShipmentSerializer(shipment).data, status=status.HTTP_201_CREATED)
+        return self._created(shipment)
 
     @extend_schema(
         request={"multipart/form-data": ShipmentUploadSerializer},
@@ -117,7 +121,7 @@ class ShipmentViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.G
         dry_run = serializer.validated_data.pop("dry_run")
         rows, file_problem = read_shipment_csv(upload)
         if file_problem:
-            raise ValidationError(file_problem)
+            raise ValidationError({field: [message] for field, message in file_problem.items()})
         lines = [line for line, _ in rows]
         drones, problems = check_drones([row for _, row in rows], line_of=lines.__getitem__)
         if problems:
@@ -125,7 +129,7 @@ class ShipmentViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.G
         if dry_run:
             return Response({"rows": len(drones), "problems": []})
         shipment = record_shipment(user=request.user, drones=drones, **serializer.validated_data)
-        return Response(ShipmentSerializer(shipment).data, status=status.HTTP_201_CREATED)
+        return self._created(shipment)
 
 
 class AwaitingRegistrationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -72,7 +72,7 @@ class ImportedDroneSerializer(serializers.ModelSerializer):
         return sale.sold_on.isoformat() if sale else None
 
 
-def check_identifiers(rows):
+def check_identifiers(rows, *, line_of):
     """Problems of identifiers across a shipment, as [(row index, field, message)]: the same one
     twice in the file, or one already imported or registered (two queries for the whole shipment)."""
     problems = []
@@ -83,7 +83,7 @@ def check_identifiers(rows):
             if value is None:
                 continue
             if value in first_at:
-                problems.append((index, field, f"This {label} is also on line {first_at[value]}."))
+                problems.append((index, field, f"This {label} is also on line {line_of(first_at[value])}."))
             else:
                 first_at[value] = index
         known = {value for value in values if value}
@@ -110,7 +110,7 @@ def check_drones(items, *, line_of=lambda index: index + 1):
         for field, messages in serializer.errors.items():
             for message in messages:
                 problems.append({"line": line_of(index), "field": field, "message": str(message)})
-    for index, field, message in check_identifiers(validated):
+    for index, field, message in check_identifiers(validated, line_of=line_of):
         problems.append({"line": line_of(index), "field": field, "message": message})
     problems.sort(key=lambda problem: (problem["line"], CSV_COLUMNS.index(problem["field"])))
     return validated, problems
@@ -246,6 +246,8 @@ class TransferSerializer(serializers.ModelSerializer):
             "history",
         ]
         read_only_fields = ["id", "serial_number", "from_operator", "state", "requested_at", "decided_at", "history"]
+        # One open transfer per drone is a state the service answers with a 409, not bad input.
+        validators = []
 
 
 class TraceQuerySerializer(serializers.Serializer):

@@ -128,6 +128,7 @@ def request_transfer(*, user, aircraft_id, to_operator):
             raise ValidationError({"aircraft": "Choose one of your own aircraft."})
         if to_operator.pk == operator.pk:
             raise ValidationError({"to_operator": "Choose another operator: the drone is already yours."})
+        # The aircraft's lock above makes two offers of one drone wait for each other: the second sees the first.
         if Transfer.objects.filter(aircraft=aircraft, state=TransferState.REQUESTED).exists():
             raise TransitionNotAllowed(f"{aircraft.serial_number} already waits for a transfer to be accepted.")
         transfer = Transfer.objects.create(
