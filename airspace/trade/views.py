@@ -6,12 +6,14 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
 from airspace import roles
+from airspace.registry.identifiers import normalize_identifier
 from airspace.registry.models import Aircraft
 from airspace.web.page_forms import validate_form
 
@@ -69,13 +71,22 @@ def _field_errors(error):
     return {"__all__": error.messages}
 
 
+STOCK_PAGE_SIZE = 50
+
+
 @stock_readers
 def stock_page(request):
-    drones = list(stock_for(request.user))
+    """The drones imported, newest shipment first, a page at a time (a shipment is hundreds)."""
+    drones = stock_for(request.user)
+    found = request.GET.get("serial", "").strip()[:64]
+    if found:
+        drones = drones.filter(serial_number__contains=normalize_identifier(found))
+    page = Paginator(drones, STOCK_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "drones": drones,
-        "dealer": roles.dealer_of(request.user),
-        "in_stock": sum(1 for drone in drones if not hasattr(drone, "sale")),
+        "page": page,
+        "found": found,
+        "dealer": roles.dealer_of(request.user) if roles.is_dealer(request.user) else None,
+        "in_stock": drones.filter(sale__isnull=True).count(),
     }
     return render(request, "trade/stock.html", context)
 
@@ -238,6 +249,8 @@ def trace_page(request):
     identifier = request.GET.get("identifier", "").strip()[:64]
     chain = drone_chain(identifier) if identifier else None
     if chain:
+        if chain["aircraft_status"]:
+            chain["aircraft_status_display"] = Aircraft.Status(chain["aircraft_status"]).label.lower()
         for event in chain["events"]:
             # Import and sale are calendar days; the rest are moments shown in the one time display.
             event["moment"] = isinstance(event["at"], datetime)

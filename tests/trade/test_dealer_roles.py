@@ -209,3 +209,14 @@ def test_a_sale_recorded_on_the_page(client, dealer_user, make_shipment):
     )
     assert good.status_code == 302
     assert Sale.objects.get().sold_on == date(2026, 11, 10)
+
+
+def test_the_stock_page_shows_a_page_at_a_time_and_finds_a_serial(client, dealer_user, make_shipment):
+    shipment = make_shipment(dealer_user, count=60)
+    client.force_login(dealer_user)
+    first = client.get("/dealer/").content.decode()
+    assert first.count("<tr data-serial=") == 50 and "1–50 of 60" in first
+    assert client.get("/dealer/?page=2").content.decode().count("<tr data-serial=") == 10
+    serial = shipment.drones.order_by("serial_number").last().serial_number
+    found = client.get("/dealer/", {"serial": serial.lower()}).content.decode()
+    assert found.count("<tr data-serial=") == 1 and serial in found
