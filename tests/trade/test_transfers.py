@@ -150,6 +150,9 @@ def test_accepting_cancels_the_old_owners_permits_in_effect_and_tells_air_defens
     assert AirDefenseNotification.objects.count() == before + 2
     assert {n.permit_id for n in cancelled} == {approved.pk, active.pk}
     assert {n.payload["permit"]["state"] for n in cancelled} == {"cancelled"}
+    assert {n.payload["permit"]["decision_reason"] for n in cancelled} == {
+        f"Aircraft {aircraft.serial_number} was transferred to Buyer Survey."
+    }
     # An application is not in effect: it stays, and can no longer be approved for this drone.
     draft.refresh_from_db()
     assert draft.state == State.DRAFT and draft.aircraft_problem() == "The aircraft belongs to another operator."
