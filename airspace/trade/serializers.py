@@ -189,7 +189,9 @@ class OperatorNameField(serializers.CharField):
 
     def to_internal_value(self, data):
         name = super().to_internal_value(data)
-        # Checked here, not by max_length: the validators would run on the operator this returns.
+        # Checked here, not by validators: they would run on the operator this returns, after the query.
+        if "\x00" in name:
+            raise serializers.ValidationError("Null characters are not allowed.")
         operator = Operator.objects.filter(name=name).first() if len(name) <= 200 else None
         if operator is None:
             raise serializers.ValidationError("No operator organization has this name.")

@@ -167,8 +167,10 @@ def _transfer_transition(*, transfer_id, user, transition_name):
         aircraft_id = Transfer.objects.filter(pk=transfer_id).values_list("aircraft_id", flat=True).first()
         if aircraft_id is None:
             raise Http404("No such transfer.")
-        # The lock order of every act on a drone: the aircraft, then what hangs on it.
-        aircraft = Aircraft.objects.select_for_update().get(pk=aircraft_id)
+        # The lock order of every act on a drone: the aircraft, then what hangs on it. FOR NO KEY
+        # UPDATE, as the permit acts take it: only the owner changes, so the rows that merely point at
+        # the aircraft (a sensor's track, a new permit) need not wait.
+        aircraft = Aircraft.objects.select_for_update(no_key=True).get(pk=aircraft_id)
         transfer = Transfer.objects.select_for_update(of=("self",)).get(pk=transfer_id)
         transfer.aircraft = aircraft
         if not _permission_of(transfer, transition_name)(transfer, user):

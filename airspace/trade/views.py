@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
 from airspace import roles
-from airspace.registry.identifiers import normalize_identifier
 from airspace.registry.models import Aircraft
 from airspace.web.page_forms import validate_form
 
@@ -23,6 +22,7 @@ from .serializers import (
     CSV_COLUMNS,
     SaleSerializer,
     ShipmentUploadSerializer,
+    TraceQuerySerializer,
     TransferSerializer,
     check_drones,
     read_shipment_csv,
@@ -64,6 +64,12 @@ HINTS = {
 }
 
 
+def _identifier_in(request, name):
+    """A serial number or Remote ID from the query string, checked as the API checks it (None if bad)."""
+    query = TraceQuerySerializer(data={"identifier": request.GET.get(name, "")})
+    return query.validated_data["identifier"] if query.is_valid() else None
+
+
 def _field_errors(error):
     """A service's ValidationError as {field: [messages]} for a form."""
     if hasattr(error, "message_dict"):
@@ -78,9 +84,9 @@ STOCK_PAGE_SIZE = 50
 def stock_page(request):
     """The drones imported, newest shipment first, a page at a time (a shipment is hundreds)."""
     drones = stock_for(request.user)
-    found = request.GET.get("serial", "").strip()[:64]
+    found = _identifier_in(request, "serial") or ""
     if found:
-        drones = drones.filter(serial_number__contains=normalize_identifier(found))
+        drones = drones.filter(serial_number__contains=found)
     page = Paginator(drones, STOCK_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -246,7 +252,8 @@ def transfer_act(request, pk, act):
 
 @trace_readers
 def trace_page(request):
-    identifier = request.GET.get("identifier", "").strip()[:64]
+    asked = request.GET.get("identifier", "").strip()[:64]
+    identifier = _identifier_in(request, "identifier")
     chain = drone_chain(identifier) if identifier else None
     if chain:
         if chain["aircraft_status"]:
@@ -254,4 +261,4 @@ def trace_page(request):
         for event in chain["events"]:
             # Import and sale are calendar days; the rest are moments shown in the one time display.
             event["moment"] = isinstance(event["at"], datetime)
-    return render(request, "trade/trace.html", {"identifier": identifier, "chain": chain})
+    return render(request, "trade/trace.html", {"identifier": asked, "chain": chain})

@@ -220,3 +220,16 @@ def test_the_stock_page_shows_a_page_at_a_time_and_finds_a_serial(client, dealer
     serial = shipment.drones.order_by("serial_number").last().serial_number
     found = client.get("/dealer/", {"serial": serial.lower()}).content.decode()
     assert found.count("<tr data-serial=") == 1 and serial in found
+
+
+def test_the_demo_dealer_and_its_shipment_load_once(db):
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    shipment = Shipment.objects.get(customs_reference="IQ-CUS-2026-DEMO")
+    assert shipment.dealer.name == "Babylon Drone Imports" and shipment.drones.count() == 3
+    assert Sale.objects.filter(drone__shipment=shipment).count() == 2
+    assert ImportedDrone.objects.filter(sale__buyer_operator__name="Tigris Aerial Media", aircraft=None).count() == 1

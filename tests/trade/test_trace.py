@@ -192,3 +192,18 @@ def test_the_aircraft_list_reads_where_each_came_from_with_the_aircraft(
         q["sql"] for q in queries if 'FROM "airspace_importeddrone"' in q["sql"] or 'FROM "airspace_sale"' in q["sql"]
     ]
     assert apart == []
+
+
+def test_input_a_database_cannot_hold_is_refused_not_a_500(
+    client, client_for, officer, dealer_user, operator_user, make_aircraft
+):
+    client.force_login(officer)
+    assert client.get("/trace/", {"identifier": "A\x00B"}).status_code == 200
+    client.force_login(dealer_user)
+    assert client.get("/dealer/", {"serial": "A\x00B"}).status_code == 200
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    response = client_for(operator_user).post(
+        "/api/v1/transfers/", {"aircraft": aircraft.pk, "to_operator": "Bravo\x00"}, format="json"
+    )
+    assert response.status_code == 400 and "to_operator" in response.json()
+    assert client_for(officer).get(TRACE, {"identifier": "A\x00B"}).status_code == 400
