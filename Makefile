@@ -65,7 +65,7 @@ test: install-dev browser lint
 
 # The screenshots in docs/screenshots/, taken by the browser tests.
 screenshots: install-dev browser
-	UPDATE_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest tests/end_to_end/test_browser.py
+	UPDATE_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest tests/end_to_end/test_browser.py tests/end_to_end/test_browser_console.py
 
 bench: install-dev
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)

@@ -5,6 +5,7 @@ app label `airspace`, so the tables and the migration history are those of the s
 grew from. Code imports a model from its domain (`airspace.registry.models`), never from here."""
 
 from .air_defense.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
+from .notices.models import OperatorNotice
 from .registry.models import Aircraft, Operator, OperatorMembership
 from .surveillance.models import HOSTILE_CLASSIFICATIONS, AirspaceVersion, Classification, PositionReport, Sensor, Track
 from .trade.models import Dealer, DealerMembership, ImportedDrone, Sale, Shipment, Transfer, TransferTransitionLog
@@ -21,6 +22,7 @@ __all__ = [
     "ImportedDrone",
     "Operator",
     "OperatorMembership",
+    "OperatorNotice",
     "PositionReport",
     "RestrictedZone",
     "Sale",

@@ -96,6 +96,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "airspace.web.context_processors.roles",
                 "airspace.web.context_processors.map_settings",
+                "airspace.notices.context_processors.unread_notices",
+                "airspace.registry.context_processors.aircraft_awaiting_verification",
             ],
         },
     },

@@ -14,6 +14,7 @@ from . import services
 from .filters import FlightPermitFilter
 from .selectors import permits_visible_to, review_queue
 from .serializers import (
+    DecisionRequestSerializer,
     FlightPermitSerializer,
     FlightPermitSummarySerializer,
     PermitTransitionLogSerializer,
@@ -83,6 +84,31 @@ class FlightPermitViewSet(
         """Every transition of the permit: who, when, from, to, and why."""
         permit = self.get_object()
         return Response(PermitTransitionLogSerializer(permit.history.select_related("actor"), many=True).data)
+
+    @extend_schema(
+        request=DecisionRequestSerializer,
+        responses={
+            200: FlightPermitSerializer,
+            400: OpenApiResponse(
+                description="No such decision, a reason is missing, or the application is not acceptable"
+            ),
+            403: OpenApiResponse(description="Your role may not make this decision"),
+            404: OpenApiResponse(description="No such permit among those you may see"),
+            409: OpenApiResponse(description="The permit's state does not allow it, or someone decided first"),
+        },
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def decide(self, request, pk=None):
+        """Decide in one step: `approve`, `reject`, `request_changes` or `refer` (to a senior officer).
+        A submitted application has its review started first, in the same transaction; the history
+        records both."""
+        if not roles.is_command_staff(request.user):
+            raise PermissionDenied("Only command staff decide applications.")  # a 403 before any 400
+        permit = self.get_object()
+        body = DecisionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        permit = services.decide_permit(permit_id=permit.pk, officer=request.user, **body.validated_data)
+        return Response(self.get_serializer(permit).data)
 
     def _transition(self, request, transition_name):
         permit = self.get_object()  # 404 for a permit the caller may not see

@@ -28,6 +28,33 @@ class State(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+# The words of each transition, the one place pages and the API's history take them from:
+# (what a button says, what the history says was done).
+TRANSITION_WORDS = {
+    "submit": ("Submit for review", "Submitted"),
+    "start_review": ("Start review", "Review started"),
+    "approve": ("Approve", "Approved"),
+    "reject": ("Reject", "Rejected"),
+    "request_changes": ("Request changes", "Changes requested"),
+    "refer": ("Refer to a senior officer", "Referred to a senior officer"),
+    "cancel": ("Cancel", "Cancelled"),
+    "revoke": ("Revoke", "Revoked"),
+    "activate": ("Activate", "Window opened: the flight may take off"),
+    "complete": ("Complete", "Window ended: completed"),
+    "expire": ("Expire", "Expired: not decided before its window started"),
+}
+
+
+def transition_action(name):
+    """What a button making this transition says: "Request changes"."""
+    return TRANSITION_WORDS[name][0]
+
+
+def transition_done(name):
+    """What the history says was done: "Changes requested"."""
+    return TRANSITION_WORDS[name][1]
+
+
 EDITABLE_STATES = (State.DRAFT, State.CHANGES_REQUESTED)
 UNDECIDED_STATES = (State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED)
 IN_EFFECT_STATES = (State.APPROVED, State.ACTIVE)
@@ -73,6 +100,12 @@ def may_decide(permit, user):
     return roles.is_senior_officer(user) or not permit.restricted_zones
 
 
+def may_refer(permit, user):
+    """An ordinary officer hands an application only a senior officer may approve to one; a senior
+    officer decides it."""
+    return is_staff_not_applicant(permit, user) and not roles.is_senior_officer(user)
+
+
 def is_command_staff(permit, user):
     return roles.is_command_staff(user)
 
@@ -90,6 +123,14 @@ def window_not_ended(permit):
 
 def is_submittable(permit):
     return not permit.submission_problems()
+
+
+def needs_a_senior(permit):
+    return permit.requires_senior_approval
+
+
+def not_yet_referred(permit):
+    return not permit.needs_senior
 
 
 def is_approvable(permit):
@@ -144,6 +185,9 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
+    # Referred by an ordinary officer to a senior officer (the `refer` transition): the queue flags
+    # it "Senior officer needed" and puts it first for senior officers. Cleared by the decision.
+    needs_senior = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -253,6 +297,18 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
     def approve(self, by=None, reason=""):
         self._decide(by, reason)
 
+    @transition(
+        field=state,
+        source=State.UNDER_REVIEW,
+        target=State.UNDER_REVIEW,
+        permission=may_refer,
+        conditions=[needs_a_senior, not_yet_referred],
+    )
+    def refer(self, by=None, reason=""):
+        """Still under review, now for a senior officer: unassigned from the officer who referred it."""
+        self.needs_senior = True
+        self.reviewer = None
+
     @transition(field=state, source=State.UNDER_REVIEW, target=State.REJECTED, permission=is_staff_not_applicant)
     def reject(self, by=None, reason=""):
         self._decide(by, reason)
@@ -298,6 +354,7 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         self.decided_by = by
         self.decided_at = timezone.now()
         self.decision_reason = reason
+        self.needs_senior = False
 
 
 class PermitTransitionLog(models.Model):
@@ -318,6 +375,18 @@ class PermitTransitionLog(models.Model):
 
     def __str__(self):
         return f"{self.permit} {self.from_state} -> {self.to_state}"
+
+    @property
+    def label(self):
+        """What was done, in words: "Review started"."""
+        return transition_done(self.transition) if self.transition in TRANSITION_WORDS else self.transition
+
+    @property
+    def description(self):
+        """The history line: "Approved by senior1: “coordinated with the river police”"."""
+        actor = self.actor.username if self.actor_id else "the system"
+        text = f"{self.label} by {actor}"
+        return f"{text}: “{self.reason}”" if self.reason else text
 
 
 class PermitExcursion(models.Model):

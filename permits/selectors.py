@@ -40,12 +40,16 @@ def were_approved(permits):
     return permits.filter(Q(state__in=WERE_APPROVED_STATES) | Q(cancelled_after_approval, state=State.CANCELLED))
 
 
-def review_queue():
-    """Applications waiting for a decision, the soonest flight first."""
+def review_queue(*, senior_first=False):
+    """Applications waiting for a decision, the soonest flight first. For a senior officer, those
+    referred to a senior officer come first: nobody else can decide them."""
+    order = ["starts_at", "id"]
+    if senior_first:
+        order.insert(0, "-needs_senior")
     return (
-        FlightPermit.objects.select_related("operator", "aircraft", "reviewer", "decided_by")
+        FlightPermit.objects.select_related("operator", "aircraft", "reviewer", "decided_by", "created_by")
         .filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW])
-        .order_by("starts_at", "id")
+        .order_by(*order)
     )
 
 

@@ -8,13 +8,14 @@ from airspace.registry.models import Aircraft
 from airspace.web.fields import (
     FREE_TEXT_MAX_LENGTH,
     AwareDateTimeField,
+    PlaceFieldsMixin,
     VolumeSerializerMixin,
     WithoutAreaUnlessAskedMixin,
 )
 
 from .models import FlightPermit, PermitTransitionLog, window_problems
 from .selectors import conformance_record
-from .services import available_transitions
+from .services import DECISIONS, available_transitions
 
 
 class ConformanceSerializer(serializers.Serializer):
@@ -36,7 +37,8 @@ class OwnAircraftField(serializers.PrimaryKeyRelatedField):
         return Aircraft.objects.filter(operator=roles.operator_of(request.user) if request else None)
 
 
-class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer):
+class FlightPermitSerializer(PlaceFieldsMixin, VolumeSerializerMixin, serializers.ModelSerializer):
+    place_boundary = "boundary"
     aircraft = OwnAircraftField()
     starts_at = AwareDateTimeField()
     ends_at = AwareDateTimeField()
@@ -47,6 +49,10 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
     decided_by = serializers.StringRelatedField(read_only=True, allow_null=True)
     available_transitions = serializers.SerializerMethodField()
     requires_senior_approval = serializers.BooleanField(read_only=True)
+    needs_senior = serializers.BooleanField(
+        read_only=True, help_text="Referred to a senior officer by an officer who may not approve it."
+    )
+    state_label = serializers.CharField(source="get_state_display", read_only=True, help_text="The state in words.")
     zones = serializers.SerializerMethodField()
     conformance = serializers.SerializerMethodField(help_text="How the flight kept to its volume and window.")
     description = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
@@ -54,10 +60,10 @@ class FlightPermitSerializer(VolumeSerializerMixin, serializers.ModelSerializer)
     class Meta:
         model = FlightPermit
         fields = [
-            "id", "reference", "state", "operator", "aircraft", "aircraft_serial_number", "purpose",
-            "description", "area", "radius_m", "min_altitude_m", "max_altitude_m", "starts_at", "ends_at",
-            "available_transitions", "reviewer", "decided_by", "decided_at", "decision_reason",
-            "requires_senior_approval", "zones", "conformance", "created_at", "updated_at",
+            "id", "reference", "state", "state_label", "operator", "aircraft", "aircraft_serial_number", "purpose",
+            "description", "area", "radius_m", "place", "mgrs", "min_altitude_m", "max_altitude_m", "starts_at",
+            "ends_at", "available_transitions", "reviewer", "decided_by", "decided_at", "decision_reason",
+            "requires_senior_approval", "needs_senior", "zones", "conformance", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
             "id", "reference", "state", "operator", "reviewer", "decided_by", "decided_at", "decision_reason",
@@ -103,12 +109,31 @@ class TransitionRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH, default="")
 
 
+class DecisionRequestSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=DECISIONS,
+        error_messages={"invalid_choice": "Choose approve, reject, request_changes or refer."},
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH, default="")
+
+
 class PermitTransitionLogSerializer(serializers.ModelSerializer):
+    """One history row: the codes for machines, and the same in words for people."""
+
     actor = serializers.SerializerMethodField()
+    label = serializers.CharField(read_only=True, help_text="What was done, in words: “Review started”.")
+    description = serializers.CharField(
+        read_only=True, help_text="The history line in words: “Approved by senior1: “reason””."
+    )
+    from_state_label = serializers.CharField(source="get_from_state_display", read_only=True)
+    to_state_label = serializers.CharField(source="get_to_state_display", read_only=True)
 
     class Meta:
         model = PermitTransitionLog
-        fields = ["transition", "from_state", "to_state", "actor", "reason", "at"]
+        fields = [
+            "transition", "label", "from_state", "from_state_label", "to_state", "to_state_label", "actor",
+            "reason", "description", "at",
+        ]  # fmt: skip
 
     def get_actor(self, entry) -> str:
         return entry.actor.username if entry.actor else "system"

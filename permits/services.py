@@ -13,12 +13,15 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from airspace import roles
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.air_defense.notifications import notify_permit_change
+from airspace.notices.services import Kind as NoticeKind
+from airspace.notices.services import tell_operator
 from airspace.registry.models import Aircraft
 from airspace.web.fields import FREE_TEXT_MAX_LENGTH
 from airspace.zones.models import RestrictedZone, lock_zones
@@ -31,6 +34,7 @@ from .models import (
     PermitTransitionLog,
     State,
     is_owner,
+    transition_action,
 )
 from .selectors import permits_in_effect_touching
 
@@ -45,10 +49,13 @@ USER_TRANSITIONS = {
     "approve": "approve",
     "reject": "reject",
     "request-changes": "request_changes",
+    "refer": "refer",
     "cancel": "cancel",
     "revoke": "revoke",
 }
-TRANSITIONS_NEEDING_REASON = {"reject", "request_changes", "revoke"}
+TRANSITIONS_NEEDING_REASON = {"reject", "request_changes", "refer", "revoke"}
+# What an officer may decide from the permit page in one step (decide_permit).
+DECISIONS = ("approve", "reject", "request_changes", "refer")
 
 DENIED = {
     "submit": "Only the operator who owns this application may submit it.",
@@ -56,6 +63,7 @@ DENIED = {
     "approve": "Only command staff who did not apply may approve this application.",
     "reject": "Only command staff who did not apply may reject this application.",
     "request_changes": "Only command staff who did not apply may request changes.",
+    "refer": "Only command staff who did not apply may refer an application to a senior officer.",
     "cancel": "Only the operator who owns this permit may cancel it.",
     "revoke": "Only command staff may revoke a permit.",
 }
@@ -71,6 +79,24 @@ def available_transitions(permit, user):
     """URL names of the transitions this user may make on this permit right now."""
     names = {t.name for t in permit.get_available_user_state_transitions(user)}
     return [url_name for url_name, name in USER_TRANSITIONS.items() if name in names]
+
+
+def available_decisions(permit, user):
+    """The decisions (DECISIONS) this user may make on this permit from its page, in one step: an
+    application submitted or under review, decided by command staff who did not apply; approve only
+    when nothing stops the approval, refer only when a senior officer is needed and not yet asked."""
+    if permit.state not in (State.SUBMITTED, State.UNDER_REVIEW):
+        return []
+    decisions = []
+    for decision in DECISIONS:
+        if not _permission_of(permit, decision)(permit, user):
+            continue
+        if decision == "approve" and (permit.approval_problems() or permit.ends_at <= timezone.now()):
+            continue
+        if decision == "refer" and _referral_problem(permit) is not None:
+            continue
+        decisions.append(decision)
+    return decisions
 
 
 def _locked(permit_id):
@@ -90,6 +116,47 @@ def _locked(permit_id):
         aircraft = Aircraft.objects.select_for_update(no_key=True).get(pk=permit.aircraft_id)
     permit.aircraft = aircraft
     return permit
+
+
+# What the operator is told of a transition, in its transaction: (kind, text); {reason} is the officer's.
+OPERATOR_NOTICES = {
+    "approve": (
+        NoticeKind.PERMIT_APPROVED,
+        "Permit {reference} is approved: you may fly within its volume and window.",
+    ),
+    "reject": (NoticeKind.PERMIT_REJECTED, "Application {reference} is rejected: “{reason}”."),
+    "request_changes": (
+        NoticeKind.PERMIT_CHANGES_REQUESTED,
+        "Command staff ask for changes to application {reference}: “{reason}”. Edit it and submit it again.",
+    ),
+    "revoke": (NoticeKind.PERMIT_REVOKED, "Permit {reference} is revoked: “{reason}”. Do not fly under it."),
+}
+
+
+def _tell_operator(permit, transition_name, reason):
+    notice = OPERATOR_NOTICES.get(transition_name)
+    if notice is None:
+        return
+    kind, text = notice
+    if transition_name == "approve" and reason:
+        text += " Note: “{reason}”."
+    tell_operator(
+        operator_id=permit.operator_id,
+        kind=kind,
+        text=text.format(reference=permit.reference, reason=reason),
+        link=reverse("permit-detail", args=[permit.pk]),
+    )
+
+
+def _referral_problem(permit):
+    """Why this application may not be referred to a senior officer: (400 or 409, message) or None."""
+    if not permit.requires_senior_approval:
+        return ValidationError(
+            {"area": "The volume touches no restricted zone: any officer may approve it, so there is nothing to refer."}
+        )
+    if permit.needs_senior:
+        return TransitionNotAllowed("This application is already referred to a senior officer.")
+    return None
 
 
 def _record(permit, transition_name, from_state, actor, reason=""):
@@ -113,13 +180,18 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
             if transition_name == "approve" and permit.restricted_zones and not roles.is_senior_officer(user):
                 names = ", ".join(zone.name for zone in permit.restricted_zones)
                 raise PermissionDenied(
-                    f"The volume touches the restricted zone {names}: a senior officer must approve."
+                    f"The volume touches the restricted zone {names}: a senior officer must approve. "
+                    "Refer it to a senior officer."
                 )
+            if transition_name == "refer" and roles.is_senior_officer(user):
+                raise PermissionDenied("A senior officer decides this application: there is nobody to refer it to.")
             raise PermissionDenied(DENIED[transition_name])
         method = getattr(permit, transition_name)
         if not can_proceed(method, check_conditions=False):
-            verb = transition_name.replace("_", " ")
-            raise TransitionNotAllowed(f"A permit that is {permit.get_state_display().lower()} cannot {verb}.")
+            raise TransitionNotAllowed(
+                f"“{transition_action(transition_name)}” is not possible: "
+                f"the permit is {permit.get_state_display().lower()}."
+            )
         if transition_name in TRANSITIONS_NEEDING_REASON and not reason:
             raise ValidationError({"reason": "Give a reason: the operator and air defense will read it."})
         if len(reason) > FREE_TEXT_MAX_LENGTH:  # the pages send it here unchecked
@@ -132,9 +204,12 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
             problems = permit.approval_problems()
             if problems:
                 raise ValidationError(problems)
+        if transition_name == "refer" and (problem := _referral_problem(permit)):
+            raise problem
         if not can_proceed(method):
-            verb = transition_name.replace("_", " ")
-            raise TransitionNotAllowed(f"This permit's window has ended: it can no longer {verb}.")
+            raise TransitionNotAllowed(
+                f"“{transition_action(transition_name)}” is no longer possible: the permit's window has ended."
+            )
         from_state = permit.state
         if transition_name in ("submit", "start_review"):
             method(by=user)
@@ -145,6 +220,7 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
         kind = notify(from_state) if notify else None
         if kind:
             notify_permit_change(permit, kind)
+        _tell_operator(permit, transition_name, reason)
     logger.info("permit %s: %s -> %s by %s", permit.reference, from_state, permit.state, user)
     return permit
 
@@ -177,6 +253,28 @@ def reject_permit(*, permit_id, officer, reason):
 
 def request_changes(*, permit_id, officer, reason):
     return _transition(permit_id=permit_id, user=officer, transition_name="request_changes", reason=reason)
+
+
+def refer_permit(*, permit_id, officer, reason):
+    """An ordinary officer cannot approve a volume touching a restricted zone: they hand it to a
+    senior officer. It stays under review, unassigned, flagged for the senior officers' queue."""
+    return _transition(permit_id=permit_id, user=officer, transition_name="refer", reason=reason)
+
+
+def decide_permit(*, permit_id, officer, decision, reason=""):
+    """The officer decides from the permit page in one step: approve, reject, request changes or
+    refer to a senior officer. An application still `submitted` has its review started first, in the
+    same transaction and as its own history row (who started the review, when), so the history
+    reads as if the officer had pressed "Start review" — and a refused decision starts nothing."""
+    if decision not in DECISIONS:
+        raise ValidationError({"decision": "Choose approve, reject, request changes or refer to a senior officer."})
+    with transaction.atomic():
+        if decision == "approve":
+            lock_zones(exclusive=False)  # the first lock of the order, before the permit's
+        permit = _locked(permit_id)  # the state read below cannot change under us
+        if permit.state == State.SUBMITTED:
+            start_review(permit_id=permit_id, officer=officer)
+        return make_transition(permit_id=permit_id, user=officer, transition_name=decision, reason=reason)
 
 
 def cancel_permit(*, permit_id, user, reason=""):
@@ -274,6 +372,7 @@ PERSON_TRANSITIONS = {
     "request_changes": lambda permit_id, user, reason: request_changes(
         permit_id=permit_id, officer=user, reason=reason
     ),
+    "refer": lambda permit_id, user, reason: refer_permit(permit_id=permit_id, officer=user, reason=reason),
     "cancel": lambda permit_id, user, reason: cancel_permit(permit_id=permit_id, user=user, reason=reason),
     "revoke": lambda permit_id, user, reason: revoke_permit(permit_id=permit_id, officer=user, reason=reason),
 }

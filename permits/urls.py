@@ -17,6 +17,7 @@ page_urls = [
     path("permits/new/", views.permit_new, name="permit-new"),
     path("permits/<int:pk>/", views.permit_detail, name="permit-detail"),
     path("permits/<int:pk>/edit/", views.permit_edit, name="permit-edit"),
+    path("permits/<int:pk>/decide/", views.permit_decide, name="permit-decide"),
     path("permits/<int:pk>/<slug:transition>/", views.permit_transition, name="permit-transition"),
     path("review/", views.review_queue_page, name="review-queue"),
 ]

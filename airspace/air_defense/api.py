@@ -12,6 +12,7 @@ import django_filters
 import redis
 from django.conf import settings
 from django.contrib import auth
+from django.db.models import Q
 from django.utils.functional import SimpleLazyObject
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -47,17 +48,27 @@ class NotificationFilter(django_filters.FilterSet):
         help_text="Only notifications created at or after this ISO 8601 time (URL-encode a '+' offset, or use Z).",
     )
     unacknowledged = django_filters.ChoiceFilter(
-        choices=TRUE_FALSE, method="filter_unacknowledged", help_text="true: only those nobody acknowledged yet."
+        choices=TRUE_FALSE,
+        method="filter_unacknowledged",
+        help_text=(
+            "true: only those waiting for an acknowledgement (warning or critical, nobody acknowledged yet); "
+            "false: the others (acknowledged, or info, which needs none)."
+        ),
     )
-    kind = django_filters.ChoiceFilter(choices=AirDefenseNotification.Kind.choices)
-    severity = django_filters.ChoiceFilter(choices=AirDefenseNotification.Severity.choices)
+    kind = django_filters.MultipleChoiceFilter(
+        choices=AirDefenseNotification.Kind.choices, help_text="Repeat for several: ?kind=track.hostile&kind=swarm."
+    )
+    severity = django_filters.MultipleChoiceFilter(
+        choices=AirDefenseNotification.Severity.choices, help_text="Repeat for several."
+    )
 
     class Meta:
         model = AirDefenseNotification
         fields = ["since", "unacknowledged", "kind", "severity"]
 
     def filter_unacknowledged(self, queryset, name, value):
-        return queryset.filter(acknowledged_at__isnull=value in ("true", "1"))
+        waiting = Q(acknowledged_at=None, severity__in=AirDefenseNotification.SEVERITIES_TO_ACKNOWLEDGE)
+        return queryset.filter(waiting) if value in ("true", "1") else queryset.exclude(waiting)
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):

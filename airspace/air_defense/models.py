@@ -31,6 +31,12 @@ class AirDefenseNotification(models.Model):
         WARNING = "warning"
         CRITICAL = "critical"
 
+    # What someone must acknowledge: warnings and critical alerts. An info item (a permit approved,
+    # a sensor back online) is news for the picture, not a call to act, so it needs no click.
+    SEVERITIES_TO_ACKNOWLEDGE = (Severity.WARNING, Severity.CRITICAL)
+    # The alerts the console counts in its title: a drone treated as hostile, alone or in a swarm.
+    HOSTILE_KINDS = (Kind.TRACK_HOSTILE, Kind.SWARM)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=40, choices=Kind.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.INFO)
@@ -71,6 +77,10 @@ class AirDefenseNotification(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.id}"
+
+    @property
+    def needs_acknowledgement(self):
+        return self.severity in self.SEVERITIES_TO_ACKNOWLEDGE
 
 
 class WebhookSubscription(models.Model):

@@ -8,14 +8,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from airspace.web.places import where, where_area
+
 from .models import AirDefenseNotification
 from .tasks import enqueue_deliveries
 
 
 def permit_payload(permit):
-    """Everything a C2 system needs about a permit, without calling back."""
+    """Everything a C2 system needs about a permit, without calling back; `place` and `mgrs` say
+    where its volume's centre is."""
     aircraft = permit.aircraft
     return {
+        **where_area(permit.boundary),
         "permit": {
             "id": permit.pk,
             "reference": permit.reference,
@@ -36,7 +40,7 @@ def permit_payload(permit):
             "starts_at": permit.starts_at.isoformat(),
             "ends_at": permit.ends_at.isoformat(),
             "decision_reason": permit.decision_reason,
-        }
+        },
     }
 
 
@@ -79,9 +83,11 @@ def record_notifications(notifications):
 
 
 def track_payload(*, track, sensor, classification, previous_classification, report, aircraft, permit_reference, zone):
-    """Everything air defense needs about a track that changed: where it was when it changed and
-    who the aircraft belongs to."""
+    """Everything air defense needs about a track that changed: where it was when it changed (also
+    in words and MGRS: `place`, `mgrs`, computed here, when the alert is written, never per report)
+    and who the aircraft belongs to."""
     return {
+        **where(report["lat"], report["lon"]),
         "track": {
             "id": track.pk,
             "identity": track.identity,

@@ -27,6 +27,10 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 class NotificationSerializer(serializers.ModelSerializer):
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    needs_acknowledgement = serializers.BooleanField(
+        read_only=True,
+        help_text="Warning or critical: someone must acknowledge it. Info needs none (acknowledging it is harmless).",
+    )
 
     class Meta:
         model = AirDefenseNotification
@@ -42,6 +46,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             "delivery_attempts",
             "acknowledged_at",
             "acknowledged_by",
+            "needs_acknowledgement",
         ]
         read_only_fields = fields
 

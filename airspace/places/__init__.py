@@ -50,12 +50,14 @@ class _Gazetteer:
     weight: np.ndarray
     inside_m: np.ndarray  # how close counts as "in" the town
     landmarks: tuple[dict, ...]
+    landmark_unit: np.ndarray  # (m, 3)
+    landmark_cos_radius: np.ndarray  # a point is "at" a landmark when its dot product reaches this
 
 
 @cache
 def _gazetteer() -> _Gazetteer:
     data = json.loads(TOWNS_FILE.read_text())
-    towns = data["towns"]
+    towns, landmarks = data["towns"], data["landmarks"]
     population = np.array([town[3] for town in towns], dtype=float)
     return _Gazetteer(
         names=tuple(town[0] for town in towns),
@@ -66,7 +68,12 @@ def _gazetteer() -> _Gazetteer:
         weight=population**WEIGHT_EXPONENT,
         # A town's built-up area, roughly: 1 km for a small town, about 13 km for Baghdad's 7 million.
         inside_m=np.maximum(1000.0, 150.0 * np.sqrt(population / 1000.0)),
-        landmarks=tuple(data["landmarks"]),
+        landmarks=tuple(landmarks),
+        landmark_unit=_unit_vectors(
+            np.radians([landmark["lat"] for landmark in landmarks]),
+            np.radians([landmark["lon"] for landmark in landmarks]),
+        ),
+        landmark_cos_radius=np.cos([landmark["radius_m"] / EARTH_RADIUS_M for landmark in landmarks]),
     )
 
 
@@ -102,13 +109,14 @@ def describe(lat: float, lon: float) -> Place:
     grid = to_mgrs(lat, lon) if -80.0 <= lat <= 84.0 else ""
     phi, lam = math.radians(lat), math.radians(lon)
 
-    for landmark in gazetteer.landmarks:
-        if _distance_m(phi, lam, math.radians(landmark["lat"]), math.radians(landmark["lon"])) <= landmark["radius_m"]:
-            words = _with_region(f"at {landmark['name']}", landmark["region"], landmark["name"])
-            return Place(words, grid, landmark["name"], landmark["region"], 0.0, "")
+    point = np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
+    at = np.flatnonzero(gazetteer.landmark_unit @ point >= gazetteer.landmark_cos_radius)
+    if at.size:
+        landmark = gazetteer.landmarks[int(at[0])]
+        words = _with_region(f"at {landmark['name']}", landmark["region"], landmark["name"])
+        return Place(words, grid, landmark["name"], landmark["region"], 0.0, "")
 
-    point = _unit_vectors(np.array(phi), np.array(lam))
-    angle = np.arccos(np.clip(gazetteer.unit @ point, -1.0, 1.0))
+    angle = np.arccos(np.minimum(gazetteer.unit @ point, 1.0))  # rounding may pass 1 beside a town
     index = int(np.argmin(angle / gazetteer.weight))
     town, region = gazetteer.names[index], gazetteer.regions[index]
     metres = _distance_m(gazetteer.lat[index], gazetteer.lon[index], phi, lam)

@@ -70,6 +70,12 @@ class Aircraft(FSMModelMixin, models.Model):
     class Meta:
         ordering = ["serial_number"]
         verbose_name_plural = "aircraft"
+        indexes = [
+            # The staff navigation's count on every page, and the verification queue, oldest first.
+            models.Index(
+                fields=["created_at"], name="aircraft_awaiting_verification", condition=models.Q(status="pending")
+            ),
+        ]
 
     def __str__(self):
         return f"{self.manufacturer} {self.model} ({self.serial_number})"

@@ -2,13 +2,29 @@
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from airspace import roles
+from airspace.notices.services import Kind as NoticeKind
+from airspace.notices.services import tell_operator
 
 from .models import Aircraft
 from .signals import aircraft_grounded
+
+# What the operator is told, in the transaction of the change.
+NOTICES = {
+    "verify": (
+        NoticeKind.AIRCRAFT_VERIFIED,
+        "Aircraft {serial} ({make}) is verified: you may now name it in a permit application.",
+    ),
+    "suspend": (
+        NoticeKind.AIRCRAFT_SUSPENDED,
+        "Aircraft {serial} ({make}) is suspended by command staff: it may not fly, and any approved "
+        "permit for it is revoked. Contact command staff to have it verified again.",
+    ),
+}
 
 
 def _change_aircraft_status(*, aircraft_id, officer, transition_name, past_tense):
@@ -19,11 +35,21 @@ def _change_aircraft_status(*, aircraft_id, officer, transition_name, past_tense
         transition = getattr(aircraft, transition_name)
         if not can_proceed(transition):
             # A 409 from the API; the aircraft page shows it as a message.
-            raise TransitionNotAllowed(f"An aircraft that is {aircraft.status} cannot be {past_tense} now.")
+            raise TransitionNotAllowed(
+                f"An aircraft that is {aircraft.get_status_display().lower()} cannot be {past_tense} now."
+            )
         transition()
         aircraft.status_changed_at = timezone.now()
         aircraft.status_changed_by = officer
         aircraft.save()
+        kind, text = NOTICES[transition_name]
+        make = f"{aircraft.manufacturer} {aircraft.model}"
+        tell_operator(
+            operator_id=aircraft.operator_id,
+            kind=kind,
+            text=text.format(serial=aircraft.serial_number, make=make),
+            link=reverse("aircraft"),
+        )
     return aircraft
 
 

@@ -13,5 +13,6 @@ api_urls = router.urls
 
 page_urls = [
     path("aircraft/", views.aircraft_page, name="aircraft"),
+    path("aircraft/verification/", views.verification_queue, name="aircraft-verification"),
     path("aircraft/<int:pk>/<slug:action>/", views.aircraft_status, name="aircraft-status"),
 ]

@@ -11,6 +11,7 @@ from airspace import roles
 from airspace.web.page_forms import save_form, validate_form
 
 from .models import WHERE_IT_CAME_FROM, Aircraft
+from .selectors import awaiting_verification
 from .serializers import AircraftSerializer
 from .services import suspend_aircraft, verify_aircraft
 
@@ -69,5 +70,13 @@ def aircraft_status(request, pk, action):
     except TransitionNotAllowed as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(request, f"{aircraft.serial_number} is now {aircraft.get_status_display().lower()}.")
-    return redirect("aircraft")
+        status = aircraft.get_status_display().lower()
+        messages.success(request, f"{aircraft.serial_number} is now {status}; {aircraft.operator.name} is told.")
+    # Back to the page the officer acted from.
+    return redirect("aircraft-verification" if request.POST.get("from") == "verification" else "aircraft")
+
+
+@staff_only
+def verification_queue(request):
+    """Drones their operators registered, waiting for command staff to check them, oldest first."""
+    return render(request, "airspace/verification_queue.html", {"aircraft_list": awaiting_verification()[:200]})

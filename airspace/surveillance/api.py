@@ -6,7 +6,8 @@ import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -19,6 +20,7 @@ from permits.models import IN_EFFECT_STATES, PermitExcursion
 from .following import note_sensor_heard, send_heartbeat
 from .models import Classification, Sensor, Swarm, Track
 from .reports import parse_report_batch
+from .selectors import MAX_TRAIL_POINTS, TRAIL_POINTS, recent_positions
 from .serializers import (
     HeartbeatSerializer,
     ReportBatchInSerializer,
@@ -26,6 +28,7 @@ from .serializers import (
     SensorSerializer,
     SwarmSerializer,
     TrackSerializer,
+    TrackTrailSerializer,
 )
 from .tracks import active_since, ingest_reports
 
@@ -124,6 +127,15 @@ class TrackFilter(django_filters.FilterSet):
         )
 
 
+class TrailQuerySerializer(serializers.Serializer):
+    points = serializers.IntegerField(
+        min_value=2,
+        max_value=MAX_TRAIL_POINTS,
+        default=TRAIL_POINTS,
+        help_text=f"Positions per track, the newest (2 to {MAX_TRAIL_POINTS}; {TRAIL_POINTS} unless given).",
+    )
+
+
 class TrackViewSet(viewsets.ReadOnlyModelViewSet):
     """Tracks with their last position and classification, most recently seen first."""
 
@@ -139,6 +151,18 @@ class TrackViewSet(viewsets.ReadOnlyModelViewSet):
         )
         .order_by("-last_observed_at", "id")
     )
+
+    @extend_schema(parameters=[TrailQuerySerializer], responses=TrackTrailSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def trails(self, request):
+        """The tracks' last positions from the evidence, oldest first: a map's short trails when it
+        opens, before it has seen any movement itself. Same filters and order as the track list."""
+        query = TrailQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        tracks = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        positions = recent_positions(tracks, points=query.validated_data["points"])
+        trails = [{"track": track.pk, "positions": positions.get(track.pk, [])} for track in tracks]
+        return self.get_paginated_response(TrackTrailSerializer(trails, many=True).data)
 
 
 class SensorFilter(django_filters.FilterSet):

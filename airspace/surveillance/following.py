@@ -31,6 +31,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from airspace.air_defense.models import AirDefenseNotification
@@ -42,7 +43,9 @@ from airspace.air_defense.notifications import (
     track_payload,
 )
 from airspace.geometry import metres_between, polygon_from_boundary
-from permits.models import IN_EFFECT_STATES, PermitExcursion
+from airspace.notices.services import Kind as NoticeKind
+from airspace.notices.services import tell_operators
+from permits.models import IN_EFFECT_STATES, FlightPermit, PermitExcursion
 
 from .airspace_index import current_index
 from .classification import NOTHING, RegisteredAircraft, zones_near, zones_overlapping
@@ -196,8 +199,36 @@ class BatchFollowing:
             )
         if self.created:
             PermitExcursion.objects.bulk_create(self.created)
+            self._tell_operators(self.created)
         if self.regained_track_ids:
             Track.objects.filter(pk__in=self.regained_track_ids).update(contact_lost_at=None)
+
+    @staticmethod
+    def _tell_operators(excursions):
+        """A flight of theirs went outside its permit: the operator is told, in the batch's
+        transaction. Once per excursion (its start), with one query for the batch's permits."""
+        permits = FlightPermit.objects.filter(pk__in={excursion.permit_id for excursion in excursions})
+        by_id = {
+            pk: (operator_id, reference)
+            for pk, operator_id, reference in permits.values_list("pk", "operator_id", "reference")
+        }
+        notices = []
+        for excursion in excursions:
+            operator_id, reference = by_id[excursion.permit_id]
+            where = "its window" if excursion.outside_window and not excursion.farthest_m else "its approved volume"
+            text = (
+                f"Your flight under permit {reference} is outside {where}. Bring it back inside now: "
+                "air defense treats a flight that stays outside as hostile."
+            )
+            notices.append(
+                (
+                    operator_id,
+                    NoticeKind.FLIGHT_NONCONFORMING,
+                    text,
+                    reverse("permit-detail", args=[excursion.permit_id]),
+                )
+            )
+        tell_operators(notices)
 
     def notifications(self, payload_at):
         """The outbox rows of what this batch changed; `payload_at(track, position)` is the track

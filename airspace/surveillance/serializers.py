@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from airspace.geometry import GeometryError, parse_area
+from airspace.web.fields import PlaceFieldsMixin
 
 from .models import Classification, Sensor, Swarm, Track
 
@@ -14,7 +15,8 @@ MIN_SILENCE_S = 5
 MAX_SILENCE_S = 86_400
 
 
-class TrackSerializer(serializers.ModelSerializer):
+class TrackSerializer(PlaceFieldsMixin, serializers.ModelSerializer):
+    place_position = ("last_lat", "last_lon")
     sensor = serializers.CharField(source="sensor.name", default=None, allow_null=True, read_only=True)
     aircraft_serial_number = serializers.CharField(
         source="aircraft.serial_number", default=None, allow_null=True, read_only=True
@@ -48,6 +50,8 @@ class TrackSerializer(serializers.ModelSerializer):
             "zone_kind",
             "last_lat",
             "last_lon",
+            "place",
+            "mgrs",
             "last_altitude_m",
             "last_observed_at",
             "first_seen_at",
@@ -67,6 +71,20 @@ class TrackSerializer(serializers.ModelSerializer):
 
     def get_sensor_offline(self, track) -> bool:
         return track.sensor is not None and track.sensor.is_offline
+
+
+class TrailPositionSerializer(serializers.Serializer):
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    altitude_m = serializers.FloatField()
+    observed_at = serializers.DateTimeField()
+
+
+class TrackTrailSerializer(serializers.Serializer):
+    """A track's last positions, oldest first (the tracks API's `trails`)."""
+
+    track = serializers.IntegerField(help_text="The track's id.")
+    positions = TrailPositionSerializer(many=True)
 
 
 class PositionReportInSerializer(serializers.Serializer):

@@ -17,14 +17,16 @@ def roles(request):
 
 
 def map_settings(request):
-    """What every page's map needs: the tile server (empty: no tiles, a plain background) and
-    where to start (Baghdad)."""
+    """What every page's map needs: the tile server (empty: no tiles, the offline base map of our
+    own static files instead) and where to start (Baghdad)."""
     from django.conf import settings
+    from django.templatetags.static import static
 
     return {
         "map_config": {
             "tile_url": settings.MAP_TILE_URL,
             "attribution": settings.MAP_TILE_ATTRIBUTION,
+            "basemap_url": static("airspace/basemap/basemap.json"),
             "center": [33.3152, 44.3661],
             "zoom": 11,
         },

@@ -1,12 +1,15 @@
 """DRF fields and mixins shared by the API of several domains: a 4D volume's area and altitude band
 (zones and permits), the bound on free text, a save that turns a lost uniqueness race into a 400,
-lists without the area, and a date-time that must carry its time zone."""
+lists without the area, a date-time that must carry its time zone, and where a thing is in words
+and MGRS."""
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
 from airspace.geometry import GeometryError, parse_area, validate_altitude_band
+
+from .places import where, where_area
 
 # The longest free text a person writes here (a permit's description, a zone's, a decision's reason):
 # a few paragraphs. The columns are unbounded text, so the API and the pages check it.
@@ -110,3 +113,30 @@ def _has_time_zone(text):
     except ValueError:
         return True  # let DateTimeField report the format error
     return parsed is None or parsed.tzinfo is not None
+
+
+PLACE_HELP = 'Where it is, in words ("3.2 km NE of Hit, Al Anbar"; an area: its centre), computed offline.'
+MGRS_HELP = 'Its MGRS position at 1 m ("38S MB 44123 88734"; an area: its centre).'
+
+
+class PlaceFieldsMixin(serializers.Serializer):
+    """`place` and `mgrs` of a position (`place_position`: lat, lon) or an area (`place_boundary`: the
+    serializer's object's attribute holding its GeoJSON footprint). Add both names to Meta.fields."""
+
+    place = serializers.SerializerMethodField(help_text=PLACE_HELP)
+    mgrs = serializers.SerializerMethodField(help_text=MGRS_HELP)
+
+    place_position = None  # (lat attribute, lon attribute)
+    place_boundary = None  # the boundary attribute
+
+    def _where(self, instance) -> dict:
+        if self.place_position:
+            lat, lon = self.place_position
+            return where(getattr(instance, lat), getattr(instance, lon))
+        return where_area(getattr(instance, self.place_boundary, None))
+
+    def get_place(self, instance) -> str | None:
+        return self._where(instance)["place"]
+
+    def get_mgrs(self, instance) -> str | None:
+        return self._where(instance)["mgrs"]

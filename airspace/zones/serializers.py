@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from airspace.web.fields import (
     FREE_TEXT_MAX_LENGTH,
+    PlaceFieldsMixin,
     UniqueAtSaveMixin,
     VolumeSerializerMixin,
     WithoutAreaUnlessAskedMixin,
@@ -12,7 +13,8 @@ from airspace.web.fields import (
 from .models import RestrictedZone
 
 
-class RestrictedZoneSerializer(UniqueAtSaveMixin, VolumeSerializerMixin, serializers.ModelSerializer):
+class RestrictedZoneSerializer(UniqueAtSaveMixin, PlaceFieldsMixin, VolumeSerializerMixin, serializers.ModelSerializer):
+    place_boundary = "boundary"
     min_altitude_m = serializers.FloatField(required=False, default=0)
     description = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
 
@@ -28,6 +30,8 @@ class RestrictedZoneSerializer(UniqueAtSaveMixin, VolumeSerializerMixin, seriali
             "min_altitude_m",
             "max_altitude_m",
             "active",
+            "place",
+            "mgrs",
             "created_at",
             "updated_at",
         ]

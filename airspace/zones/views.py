@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from airspace import roles
 from airspace.web.page_forms import validate_form
+from airspace.web.places import where_area
 
 from .models import RestrictedZone
 from .selectors import zones_on_map
@@ -52,7 +53,9 @@ def zones_page(request):
                 )
             return redirect("zones")
         status = 400
-    zones = RestrictedZone.objects.order_by("-active", "name")
+    zones = list(RestrictedZone.objects.order_by("-active", "name"))
+    for zone in zones:
+        zone.where = where_area(zone.boundary)  # its place, shown under its name
     context = {
         "zones": zones,
         "zones_map": zones_on_map([zone for zone in zones if zone.active]),

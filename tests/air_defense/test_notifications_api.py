@@ -158,6 +158,29 @@ def test_inbox_filters_since_kind_and_unacknowledged(air_defense, air_defense_us
 
 
 @pytest.mark.django_db
+def test_info_items_need_no_acknowledgement_and_are_never_unacknowledged(air_defense):
+    news = notification(kind=Kind.PERMIT_APPROVED, severity=Severity.INFO)
+    alert = notification()
+    swarm = notification(kind=Kind.SWARM, severity=Severity.CRITICAL)
+
+    def ids(**params):
+        response = air_defense.get(INBOX, params)
+        assert response.status_code == 200, response.json()
+        return {n["id"]: n["needs_acknowledgement"] for n in response.json()["results"]}
+
+    assert ids() == {str(news.pk): False, str(alert.pk): True, str(swarm.pk): True}
+    assert ids(unacknowledged="true") == {str(alert.pk): True, str(swarm.pk): True}
+    assert ids(unacknowledged="false") == {str(news.pk): False}
+    # The console's count of hostile alerts waiting: several kinds in one query.
+    hostile = air_defense.get(INBOX, {"unacknowledged": "true", "kind": ["track.hostile", "swarm"], "limit": 1})
+    assert hostile.json()["count"] == 2
+    assert air_defense.post(f"{INBOX}{alert.pk}/acknowledge/").status_code == 200
+    assert ids(unacknowledged="true", kind=["track.hostile", "swarm"]) == {str(swarm.pk): True}
+    # Acknowledging an info item is allowed (a client that acknowledges everything keeps working).
+    assert air_defense.post(f"{INBOX}{news.pk}/acknowledge/").json()["acknowledged_by"] is not None
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "field, value",
     [("since", "yesterday"), ("since", "2026-13-45T10:00:00Z"), ("unacknowledged", "maybe"), ("kind", "permit.lost")]

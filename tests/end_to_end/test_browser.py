@@ -1,5 +1,5 @@
 """The pages in a real headless Chromium, end to end with a real Celery worker: an operator draws an
-area and submits; an officer approves from the queue; the air defense console, open all along,
+area and submits; an officer approves from the queue in one step; the air defense console, open all along,
 shows the approval and then a sensor's hostile track without being reloaded, and acknowledges it."""
 
 import pytest
@@ -80,14 +80,14 @@ def test_apply_approve_and_see_it_and_a_hostile_track_on_the_console(
     officer_page = signed_in("senior", PASSWORD)
     officer_page.goto(f"{live_server.url}/review/")
     officer_page.click(f"#queue a:text('{permit.reference}')")
-    officer_page.click("form[data-transition=start-review] button")
-    expect(officer_page.locator("#permit-state")).to_have_text("Under review")
-    expect(officer_page.locator("#transitions form")).to_have_count(3)  # approve, reject, request changes
+    # One form decides: no separate "Start review" step.
+    expect(officer_page.locator("#decision-form input[name=decision]")).to_have_count(3)  # approve, reject, changes
     expect(officer_page.locator("#neighbours")).to_contain_text(neighbour.reference)
     # The volume, the zone it touches and the other flight are all in view on the map.
     _expect_in_view(officer_page, "#permit-map", 3)
     screenshot(officer_page, "review-permit.png")
-    officer_page.click("form[data-transition=approve] button")
+    officer_page.check("#decision-form input[value=approve]")
+    officer_page.click("#decide-button")
     expect(officer_page.locator(".messages")).to_contain_text(f"{permit.reference} is now approved")
     permit.refresh_from_db()
     assert permit.state == State.APPROVED

@@ -100,7 +100,7 @@ def test_the_console_shows_lost_contacts_offline_sensors_and_swarms(live_server,
     sensors = console.locator("#quiet-sensors li")
     expect(sensors).to_have_count(1)
     expect(sensors).to_contain_text("radar-west")
-    expect(sensors).to_contain_text("offline")
+    expect(sensors).to_contain_text("off the air")
     expect(sensors).to_have_class("critical")
     expect(console.locator("path.sensor-coverage.offline")).to_have_count(1)
 

@@ -201,3 +201,24 @@ def test_approving_and_suspending_at_once_never_leave_an_approved_permit_for_a_s
 
     assert not _approved_for_a_suspended_aircraft(permit)
     assert _told_air_defense(permit) in ([], ["permit.approved", "permit.revoked"])
+
+
+@pytest.mark.parametrize("second", ["approve", "reject", "request_changes"])
+def test_two_officers_deciding_a_submitted_application_in_one_step_one_wins(make_permit, make_user, client_for, second):
+    # Both start the review implicitly: the loser waits for the winner's lock, then finds it decided.
+    permit = make_permit(state=State.SUBMITTED)
+    first_officer, second_officer = make_user("command_staff"), make_user("command_staff")
+
+    def decide(officer, decision):
+        body = {"decision": decision, "reason": "decided on the map"}
+        return client_for(officer).post(f"/api/v1/permits/{permit.id}/decide/", body, format="json").status_code
+
+    statuses = run_together(lambda: decide(first_officer, "approve"), lambda: decide(second_officer, second))
+
+    assert sorted(statuses) == [200, 409]
+    permit.refresh_from_db()
+    assert permit.state in (State.APPROVED, State.REJECTED, State.CHANGES_REQUESTED)
+    # One review started, one decision: the loser's implicit start was rolled back with its refusal.
+    assert [entry.transition for entry in permit.history.all()][1:2] == ["start_review"]
+    assert permit.history.count() == 3
+    assert permit.history.get(transition="start_review").actor == permit.decided_by

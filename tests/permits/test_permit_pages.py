@@ -2,9 +2,12 @@
 through Django's test client (the browser tests in tests/end_to_end/ do the same in Chromium)."""
 
 import json
-from datetime import timedelta
+import re
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from airspace.registry.models import Aircraft
@@ -16,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def window(hours_ahead=2, hours=2):
+    """The form's start and end as a person types them: in the display time zone (Baghdad)."""
     starts_at = (timezone.now() + timedelta(hours=hours_ahead)).replace(second=0, microsecond=0)
+    starts_at = starts_at.astimezone(ZoneInfo(settings.DISPLAY_TIME_ZONE))
     return starts_at.strftime("%Y-%m-%dT%H:%M"), (starts_at + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
 
 
@@ -54,7 +59,8 @@ def test_operator_applies_and_submits(operator_user, make_aircraft, browser_for)
     assert permit.state == State.SUBMITTED
     detail = client.get(f"/permits/{permit.pk}/").content.decode()
     assert 'data-transition="submit"' not in detail
-    assert "submit</strong> by " + operator_user.username in detail
+    assert f"<strong>Submitted by {operator_user.username}</strong>" in detail
+    assert "(Draft → Submitted)" in detail
 
 
 def test_a_circle_area_is_accepted(operator_user, make_aircraft, browser_for):
@@ -106,26 +112,34 @@ def test_officer_reviews_and_approves_from_the_queue(make_permit, officer, brows
     assert queue.count('data-reference="') == 2
 
     detail = client.get(f"/permits/{soonest.pk}/")
-    assert [t["name"] for t in detail.context["transitions"]] == ["start-review"]
+    # One form decides, still submitted: no separate "Start review" step.
+    assert [d["value"] for d in detail.context["decisions"]] == ["approve", "reject", "request_changes"]
+    assert detail.context["transitions"] == []
     assert in_effect.reference in [n["reference"] for n in detail.context["map_data"]["neighbours"]]
     assert far_away.reference not in [n["reference"] for n in detail.context["map_data"]["neighbours"]]
 
-    client.post(f"/permits/{soonest.pk}/start-review/")
-    detail = client.get(f"/permits/{soonest.pk}/")
-    assert [t["name"] for t in detail.context["transitions"]] == ["approve", "reject", "request-changes"]
-
-    response = client.post(f"/permits/{soonest.pk}/reject/", {"reason": ""})
+    response = client.post(f"/permits/{soonest.pk}/decide/", {"decision": "reject", "reason": ""})
     soonest.refresh_from_db()
-    assert soonest.state == State.UNDER_REVIEW
-    assert "reason" in client.get(response["Location"]).content.decode().lower()
+    assert soonest.state == State.SUBMITTED  # refused: not even the review started
+    assert not soonest.history.filter(transition="start_review").exists()
+    assert "give a reason" in client.get(response["Location"]).content.decode().lower()
 
-    assert 'id="reason-approve"' in client.get(f"/permits/{soonest.pk}/").content.decode()
-    response = client.post(f"/permits/{soonest.pk}/approve/", {"reason": "Coordinated with the river police"})
+    response = client.post(
+        f"/permits/{soonest.pk}/decide/", {"decision": "approve", "reason": "Coordinated with the river police"}
+    )
     assert response["Location"] == "/review/"
     soonest.refresh_from_db()
     assert soonest.state == State.APPROVED
+    assert [entry.transition for entry in soonest.history.all()] == ["submit", "start_review", "approve"]
+    assert soonest.history.get(transition="start_review").actor == officer
     assert soonest.history.get(transition="approve").reason == "Coordinated with the river police"
     assert soonest.notifications.filter(kind="permit.approved").exists()
+    history = client.get(f"/permits/{soonest.pk}/").content.decode()
+    assert f"Review started by {officer.username}" in history
+    assert f"Approved by {officer.username}: “Coordinated with the river police”" in history
+    shown = re.sub(r"<[^>]+>", "", history)  # the words on the page, not the attributes for scripts
+    assert "(Submitted → Under review)" in shown
+    assert not re.search(r"\b(start_review|under_review)\b", shown)
 
 
 def test_a_transition_the_role_may_not_make_changes_nothing(make_permit, operator_user, browser_for):
@@ -278,3 +292,20 @@ def test_why_a_draft_cannot_be_submitted_names_no_internal_field(operator_user, 
     shown = shown_errors(page)
     assert shown
     assert not [message for message in shown if INTERNAL_NAME.search(message)], shown
+
+
+def test_the_window_is_typed_in_the_display_time_zone(operator_user, make_aircraft, browser_for, settings):
+    # 10:00 typed by a pilot in Baghdad (UTC+3, no daylight saving) is 07:00 UTC.
+    settings.DISPLAY_TIME_ZONE = "Asia/Baghdad"
+    aircraft = make_aircraft(operator_user.operator_membership.operator)
+    client = browser_for(operator_user)
+    form = client.get("/permits/new/").content.decode()
+    assert "Starts, Baghdad time (UTC+03:00)" in form and 'id="window-zone"' in form
+    day = (timezone.now() + timedelta(days=2)).astimezone(ZoneInfo("Asia/Baghdad")).date()
+    response = client.post("/permits/new/", application(aircraft, starts_at=f"{day}T10:00", ends_at=f"{day}T11:30"))
+    assert response.status_code == 302, response.context and response.context["errors"]
+    permit = FlightPermit.objects.get()
+    assert permit.starts_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") == f"{day} 07:00"
+    assert permit.ends_at.astimezone(UTC).strftime("%H:%M") == "08:30"
+    # And the edit form shows it back as typed.
+    assert client.get(f"/permits/{permit.pk}/edit/").context["values"]["starts_at"] == f"{day}T10:00"

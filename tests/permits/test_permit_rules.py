@@ -366,7 +366,7 @@ def test_restricted_zone_needs_a_senior_officer(make_permit, make_zone, client_f
     assert seen_by_officer["requires_senior_approval"] is True
     assert seen_by_officer["zones"] == [{"id": seen_by_officer["zones"][0]["id"], "name": "Airport Approach",
                                          "kind": "restricted"}]  # fmt: skip
-    assert seen_by_officer["available_transitions"] == ["reject", "request-changes"]
+    assert seen_by_officer["available_transitions"] == ["reject", "request-changes", "refer"]
 
     response = client_for(officer).post(f"{PERMITS}{permit.id}/approve/")
     assert response.status_code == 403

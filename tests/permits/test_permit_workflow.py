@@ -3,9 +3,11 @@
 import pytest
 
 from airspace import roles
+from airspace.zones.models import RestrictedZone
 from permits.models import FlightPermit, State
+from tests.fixtures_permits import DEFAULT_AREA
 
-TRANSITIONS = ["submit", "start-review", "approve", "reject", "request-changes", "cancel", "revoke"]
+TRANSITIONS = ["submit", "start-review", "approve", "reject", "request-changes", "refer", "cancel", "revoke"]
 
 # transition -> (the states it leaves from, the state it reaches)
 TABLE = {
@@ -14,6 +16,8 @@ TABLE = {
     "approve": ({State.UNDER_REVIEW}, State.APPROVED),
     "reject": ({State.UNDER_REVIEW}, State.REJECTED),
     "request-changes": ({State.UNDER_REVIEW}, State.CHANGES_REQUESTED),
+    # Still under review, flagged for a senior officer (only a volume touching a restricted zone).
+    "refer": ({State.UNDER_REVIEW}, State.UNDER_REVIEW),
     "cancel": (
         {State.DRAFT, State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED, State.APPROVED},
         State.CANCELLED,
@@ -29,6 +33,7 @@ ALLOWED_ACTORS = {
     "approve": {"officer", "senior"},
     "reject": {"officer", "senior"},
     "request-changes": {"officer", "senior"},
+    "refer": {"officer"},  # a senior officer decides it: nobody to refer it to
     "revoke": {"officer", "senior"},
 }
 ACTORS = ["owner", "colleague", "other_operator", "officer", "senior", "air_defense", "sensor"]
@@ -70,7 +75,9 @@ def actors(make_user, operator_user):
 @pytest.mark.parametrize("state", list(State))
 @pytest.mark.parametrize("transition", TRANSITIONS)
 @pytest.mark.parametrize("actor", ACTORS)
-def test_transition_matrix(make_permit, actors, client_for, state, transition, actor):
+def test_transition_matrix(make_permit, make_zone, actors, client_for, state, transition, actor):
+    if transition == "refer":  # only a volume that needs a senior officer is referred to one
+        make_zone(kind=RestrictedZone.Kind.RESTRICTED, area=DEFAULT_AREA)
     permit = make_permit(state=state, owner=actors["owner"])
     response = client_for(actors[actor]).post(
         f"/api/v1/permits/{permit.id}/{transition}/", {"reason": "checked on the map"}, format="json"
@@ -82,6 +89,8 @@ def test_transition_matrix(make_permit, actors, client_for, state, transition, a
         assert response.json()["state"] == TABLE[transition][1]
         assert permit.state == TABLE[transition][1]
         assert permit.history.last().transition == transition.replace("-", "_")
+        if transition == "refer":
+            assert permit.needs_senior and permit.reviewer is None
     else:
         assert permit.state == state
         assert "detail" in response.json()
@@ -96,7 +105,8 @@ def test_available_transitions_are_exactly_the_allowed_ones(make_permit, actors,
     if not can_see(actor, state):
         assert response.status_code == 404
         return
-    allowed = [t for t in TRANSITIONS if expected_status(actor, t, state) == 200]
+    # The volume touches no restricted zone: there is nothing to refer (test_referral.py has one that does).
+    allowed = [t for t in TRANSITIONS if expected_status(actor, t, state) == 200 and t != "refer"]
     assert response.json()["available_transitions"] == allowed
 
 
@@ -112,9 +122,10 @@ def test_staff_cannot_decide_their_own_application(make_permit, make_user, clien
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("transition", ["reject", "request-changes", "revoke"])
+@pytest.mark.parametrize("transition", ["reject", "request-changes", "refer", "revoke"])
 @pytest.mark.parametrize("reason", [None, "", "   "])
-def test_reason_is_required(make_permit, officer, client_for, transition, reason):
+def test_reason_is_required(make_permit, make_zone, officer, client_for, transition, reason):
+    make_zone(kind=RestrictedZone.Kind.RESTRICTED, area=DEFAULT_AREA)
     state = State.APPROVED if transition == "revoke" else State.UNDER_REVIEW
     permit = make_permit(state=state)
     body = {} if reason is None else {"reason": reason}
@@ -143,6 +154,10 @@ def test_history_records_every_transition(make_permit, client_for, operator_user
     assert history[2]["actor"] == officer.username
     assert history[2]["reason"] == "Lower the ceiling"
     assert history[3]["actor"] == operator_user.username
+    # The same in words, for people; the codes above stay for machines.
+    assert [h["label"] for h in history] == ["Submitted", "Review started", "Changes requested", "Submitted"]
+    assert history[1]["from_state_label"] == "Submitted" and history[1]["to_state_label"] == "Under review"
+    assert history[2]["description"] == f"Changes requested by {officer.username}: “Lower the ceiling”"
     assert all(h["at"] for h in history)
 
 

@@ -2,8 +2,10 @@
 through Django's test client (the browser tests in tests/end_to_end/ do the same in Chromium)."""
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from airspace.registry.models import Aircraft
 from airspace.zones.models import RestrictedZone
@@ -79,3 +81,31 @@ def test_no_aircraft_form_error_names_an_internal_field(operator_user, browser_f
     shown = shown_errors(response.content.decode())
     assert shown
     assert not [message for message in shown if INTERNAL_NAME.search(message)], shown
+
+
+def test_the_verification_queue_lists_drones_awaiting_verification_oldest_first(
+    officer, operator_user, other_operator_user, make_aircraft, browser_for
+):
+    older = make_aircraft(other_operator_user.operator_membership.operator, status=Aircraft.Status.PENDING)
+    newer = make_aircraft(operator_user.operator_membership.operator, status=Aircraft.Status.PENDING)
+    Aircraft.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=2))
+    registered = make_aircraft(operator_user.operator_membership.operator)
+    client = browser_for(officer)
+    page = client.get("/aircraft/verification/").content.decode()
+    assert page.index(older.serial_number) < page.index(newer.serial_number)
+    assert registered.serial_number not in page
+    # Refusing is behind a disclosure: no red button on each row of the list.
+    rows = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert rows.count("<details") == 2 and rows.count("Verify</button>") == 2
+    assert all("danger" not in row.split("<details")[0] for row in rows.split("<tr")[1:])
+
+    response = client.post(f"/aircraft/{older.pk}/verify/", {"from": "verification"})
+    assert response["Location"] == "/aircraft/verification/"
+    assert Aircraft.objects.get(pk=older.pk).status == Aircraft.Status.REGISTERED
+    response = client.post(f"/aircraft/{newer.pk}/suspend/", {"from": "verification"}, follow=True)
+    assert Aircraft.objects.get(pk=newer.pk).status == Aircraft.Status.SUSPENDED
+    assert "No aircraft awaits verification." in response.content.decode()
+
+
+def test_the_verification_queue_is_for_command_staff(operator_user, browser_for):
+    assert browser_for(operator_user).get("/aircraft/verification/").status_code == 403

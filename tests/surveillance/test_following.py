@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from airspace.air_defense.models import AirDefenseNotification
+from airspace.notices.models import OperatorNotice
 from airspace.surveillance.following import follow_flights
 from airspace.surveillance.models import Track
 from permits import services as permit_services
@@ -328,3 +329,14 @@ def test_the_permit_page_shows_its_conformance_record(fly, flying_permit, office
     assert 'id="conformance"' in page
     assert "1 excursion outside the volume or window" in page
     assert "longest 30 s" in page
+
+
+def test_the_operator_is_told_once_when_their_flight_leaves_its_volume(fly, flying_permit):
+    assert fly(30) == "authorized"
+    assert fly(20, lon=east_of_edge(300)) == "nonconforming"
+    assert fly(10, lon=east_of_edge(400)) == "nonconforming"  # the same excursion: not told again
+    [notice] = OperatorNotice.objects.filter(kind=OperatorNotice.Kind.FLIGHT_NONCONFORMING)
+    assert notice.operator_id == flying_permit.operator_id
+    assert flying_permit.reference in notice.text and "outside its approved volume" in notice.text
+    assert notice.link == f"/permits/{flying_permit.pk}/"
+    assert PermitExcursion.objects.filter(permit=flying_permit).count() == 1
