@@ -202,3 +202,38 @@ def test_the_trade_pages_fit_a_phone(live_server, signed_in, a_small_world, user
         name = names.get(url.split("?")[0])
         if name and username in ("dealer", "officer") and not (name == "dealer-phone.png" and username != "dealer"):
             screenshot(page, name)
+
+
+@pytest.mark.worker
+def test_the_console_names_the_importer_of_an_unregistered_drone(
+    celery_worker, live_server, signed_in, a_small_world, make_user, settings
+):
+    import requests
+    from django.utils import timezone
+
+    from airspace.accounts.services import get_api_token
+
+    settings.AIR_DEFENSE_STREAM_HEARTBEAT_S = 1
+    never_sold = a_small_world[4]
+    radar = make_user(roles.SENSOR)
+    console = signed_in("airdefense", PASSWORD, viewport=DESKTOP)
+    console.goto(f"{live_server.url}/console/")
+    expect(console.locator("#stream-status")).to_have_text("Live")
+    sighting = {
+        "sensor_track_id": "r1-0099",
+        "observed_at": timezone.now().isoformat(),
+        "lat": 33.25,
+        "lon": 44.30,
+        "altitude_m": 80,
+        "remote_id": never_sold.remote_id,
+    }
+    response = requests.post(
+        f"{live_server.url}/api/v1/tracks/reports/",
+        json={"reports": [sighting]},
+        headers={"Authorization": f"Token {get_api_token(user=radar).key}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    hostile = console.locator("#notifications li.hostile")
+    expect(hostile).to_have_count(1)
+    expect(hostile).to_contain_text("imported by Babylon Drone Imports on 2026-11-02, never sold")
