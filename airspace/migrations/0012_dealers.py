@@ -134,4 +134,9 @@ class Migration(migrations.Migration):
             model_name='transfer',
             constraint=models.CheckConstraint(condition=models.Q(('from_operator', models.F('to_operator')), _negated=True), name='transfer_between_two_operators'),
         ),
+        migrations.AlterField(
+            model_name='operatornotice',
+            name='kind',
+            field=models.CharField(choices=[('aircraft.verified', 'Aircraft verified'), ('aircraft.suspended', 'Aircraft suspended'), ('permit.approved', 'Permit approved'), ('permit.rejected', 'Application rejected'), ('permit.changes_requested', 'Changes requested'), ('permit.revoked', 'Permit revoked'), ('flight.nonconforming', 'Flight outside its permit'), ('drone.bought', 'Drone awaiting your registration'), ('transfer.offered', 'Drone offered to you'), ('transfer.accepted', 'Transfer accepted'), ('transfer.declined', 'Transfer declined'), ('transfer.cancelled', 'Transfer cancelled')], max_length=30),
+        ),
     ]

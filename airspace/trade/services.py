@@ -11,9 +11,12 @@ import logging
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.urls import reverse
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from airspace import roles
+from airspace.notices.services import Kind as NoticeKind
+from airspace.notices.services import tell_operator
 from airspace.registry.models import Aircraft
 
 from .models import ImportedDrone, Sale, Shipment, Transfer, TransferState, TransferTransitionLog
@@ -75,7 +78,7 @@ def sell_drone(*, user, drone_id, buyer_name, sold_on, buyer_national_id="", buy
         drone = _own_drone(dealer, drone_id, lock=True)
         if Sale.objects.filter(drone=drone).exists():
             raise TransitionNotAllowed(f"{drone.serial_number} is already sold.")
-        return Sale.objects.create(
+        sale = Sale.objects.create(
             drone=drone,
             dealer=dealer,
             buyer_name=buyer_name,
@@ -84,6 +87,14 @@ def sell_drone(*, user, drone_id, buyer_name, sold_on, buyer_national_id="", buy
             sold_on=sold_on,
             recorded_by=user,
         )
+        if buyer_operator is not None:
+            tell_operator(
+                operator_id=buyer_operator.pk,
+                kind=NoticeKind.DRONE_BOUGHT,
+                text=f"{dealer} sold you {drone} on {sold_on:%-d %b %Y}: confirm it to register it.",
+                link=reverse("awaiting-registration"),
+            )
+    return sale
 
 
 def confirm_purchase(*, user, drone_id):
@@ -135,6 +146,12 @@ def request_transfer(*, user, aircraft_id, to_operator):
             aircraft=aircraft, from_operator=operator, to_operator=to_operator, requested_by=user
         )
         _record(transfer, "request", "", user)
+        tell_operator(
+            operator_id=to_operator.pk,
+            kind=NoticeKind.TRANSFER_OFFERED,
+            text=f"{operator} offers you aircraft {aircraft.serial_number}: accept or decline it.",
+            link=reverse("transfers"),
+        )
     return transfer
 
 
@@ -196,8 +213,31 @@ def _transfer_transition(*, transfer_id, user, transition_name):
                 sender=Transfer, aircraft=aircraft, previous_operator=previous_operator, transfer=transfer
             )
         _record(transfer, transition_name, from_state, user, reason)
+        _tell_the_other_side(transfer, transition_name)
     logger.info("transfer %s: %s -> %s by %s", transfer.pk, from_state, transfer.state, user)
     return transfer
+
+
+# What the other side of a transfer is told, in the transition's transaction: (who, kind, text).
+TRANSFER_NOTICES = {
+    "accept": (
+        "from_operator",
+        NoticeKind.TRANSFER_ACCEPTED,
+        "{to} accepted aircraft {serial}: it is theirs now, and your permits in effect for it are cancelled.",
+    ),
+    "decline": ("from_operator", NoticeKind.TRANSFER_DECLINED, "{to} declined aircraft {serial}: it stays yours."),
+    "cancel": ("to_operator", NoticeKind.TRANSFER_CANCELLED, "{frm} withdrew its offer of aircraft {serial}."),
+}
+
+
+def _tell_the_other_side(transfer, transition_name):
+    side, kind, text = TRANSFER_NOTICES[transition_name]
+    tell_operator(
+        operator_id=getattr(transfer, f"{side}_id"),
+        kind=kind,
+        text=text.format(to=transfer.to_operator, frm=transfer.from_operator, serial=transfer.aircraft.serial_number),
+        link=reverse("transfers"),
+    )
 
 
 def accept_transfer(*, transfer_id, user):

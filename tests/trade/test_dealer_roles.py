@@ -233,3 +233,11 @@ def test_the_demo_dealer_and_its_shipment_load_once(db):
     assert shipment.dealer.name == "Babylon Drone Imports" and shipment.drones.count() == 3
     assert Sale.objects.filter(drone__shipment=shipment).count() == 2
     assert ImportedDrone.objects.filter(sale__buyer_operator__name="Tigris Aerial Media", aircraft=None).count() == 1
+
+
+def test_the_buying_operator_is_told_its_drone_awaits_registration(client_for, operator_user, sold_drone):
+    notices = client_for(operator_user).get("/api/v1/notices/").json()
+    notices = notices["results"] if isinstance(notices, dict) else notices
+    assert [notice["kind"] for notice in notices] == ["drone.bought"]
+    assert notices[0]["text"].startswith(f"Babylon Drone Imports sold you {sold_drone}")
+    assert notices[0]["link"] == "/aircraft/awaiting/"

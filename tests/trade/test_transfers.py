@@ -277,3 +277,26 @@ def test_the_transfers_page_offers_accepts_and_shows_the_history(make_transfer, 
     assert "Accepted" in page and "Accept by" in page and "transfer-form" not in page
     client.force_login(actors["other_operator"])
     assert client.post(f"/transfers/{transfer.pk}/cancel/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "state, told, kind, text",
+    [
+        (TransferState.REQUESTED, "buyer", "transfer.offered", "Seller Aerial offers you aircraft {serial}"),
+        (TransferState.ACCEPTED, "seller", "transfer.accepted", "Buyer Survey accepted aircraft {serial}"),
+        (TransferState.DECLINED, "seller", "transfer.declined", "Buyer Survey declined aircraft {serial}"),
+        (
+            TransferState.CANCELLED,
+            "buyer",
+            "transfer.cancelled",
+            "Seller Aerial withdrew its offer of aircraft {serial}",
+        ),
+    ],
+)
+def test_the_other_side_is_told_in_its_notices(make_transfer, actors, client_for, state, told, kind, text):
+    transfer = make_transfer(actors, state)
+    notices = client_for(actors[told]).get("/api/v1/notices/").json()
+    notices = notices["results"] if isinstance(notices, dict) else notices
+    latest = notices[0]
+    assert latest["kind"] == kind and latest["text"].startswith(text.format(serial=transfer.aircraft.serial_number))
