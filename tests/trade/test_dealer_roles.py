@@ -241,3 +241,12 @@ def test_the_buying_operator_is_told_its_drone_awaits_registration(client_for, o
     assert [notice["kind"] for notice in notices] == ["drone.bought"]
     assert notices[0]["text"].startswith(f"Babylon Drone Imports sold you {sold_drone}")
     assert notices[0]["link"] == "/aircraft/awaiting/"
+
+
+def test_a_drone_that_is_not_an_object_is_named_by_its_line(client_for, dealer_user):
+    body = shipment_body(2)
+    body["drones"][1] = {"serial_number": ["not", "text"]}
+    response = client_for(dealer_user).post("/api/v1/imports/shipments/", body, format="json")
+    assert response.status_code == 400
+    fields = {(problem["line"], problem["field"]) for problem in response.json()["problems"]}
+    assert (2, "serial_number") in fields and (2, "remote_id") in fields
