@@ -5,6 +5,16 @@ app label `airspace`, so the tables and the migration history are those of the s
 grew from. Code imports a model from its domain (`airspace.registry.models`), never from here."""
 
 from .air_defense.models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
+from .c2.models import TakDelivery, TakEndpoint
+from .incidents.models import (
+    Incident,
+    IncidentTrack,
+    IncidentTransitionLog,
+    ResponseUnit,
+    UnitAssignment,
+    UnknownDrone,
+    Violation,
+)
 from .notices.models import OperatorNotice
 from .registry.models import Aircraft, Operator, OperatorMembership
 from .surveillance.models import HOSTILE_CLASSIFICATIONS, AirspaceVersion, Classification, PositionReport, Sensor, Track
@@ -20,10 +30,14 @@ __all__ = [
     "Dealer",
     "DealerMembership",
     "ImportedDrone",
+    "Incident",
+    "IncidentTrack",
+    "IncidentTransitionLog",
     "Operator",
     "OperatorMembership",
     "OperatorNotice",
     "PositionReport",
+    "ResponseUnit",
     "RestrictedZone",
     "Sale",
     "Sensor",
@@ -31,6 +45,12 @@ __all__ = [
     "Track",
     "Transfer",
     "TransferTransitionLog",
+    "TakDelivery",
+    "TakEndpoint",
+    "Track",
+    "UnitAssignment",
+    "UnknownDrone",
+    "Violation",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

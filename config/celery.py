@@ -9,4 +9,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("airspace_service")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["airspace.air_defense", "airspace.surveillance", "permits"])
+app.autodiscover_tasks(["airspace.air_defense", "airspace.surveillance", "airspace.c2", "permits"])

@@ -247,6 +247,7 @@ SPECTACULAR_SETTINGS = {
         "TransferStateEnum": "airspace.trade.models.TransferState",
         # The permit's states keep the name they had before transfers brought a second `state`.
         "StateEnum": "permits.models.State",
+        "IncidentStateEnum": "airspace.incidents.models.State",
     },
 }
 
@@ -300,6 +301,7 @@ CELERY_TASK_QUEUES = (
     Queue("air_defense", Exchange("air_defense", type="direct"), routing_key="air_defense"),
     Queue("webhooks", Exchange("webhooks", type="direct"), routing_key="webhooks"),
     Queue("following", Exchange("following", type="direct"), routing_key="following"),
+    Queue("c2", Exchange("c2", type="direct"), routing_key="c2"),
 )
 # Alerts to the stream and webhook posts on queues of their own, served by their own workers
 # (Procfile, docker-compose.yml): a burst of alerts fans out to tens of thousands of webhook posts,
@@ -314,6 +316,10 @@ CELERY_TASK_ROUTES = {
     # Flight following's pass (50-200 ms of CPU every few seconds) on a worker of its own: on the
     # alerts worker it held one of its processes, and the alerts that came meanwhile waited.
     "airspace.surveillance.tasks.follow_flights": {"queue": "following"},
+    # Cursor on Target to the TAK endpoints (airspace/c2): connections to outside systems that may be
+    # slow or down, on workers of their own like the webhooks.
+    "airspace.c2.tasks.send_picture": {"queue": "c2"},
+    "airspace.c2.tasks.send_to_endpoint": {"queue": "c2"},
 }
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.
@@ -322,6 +328,9 @@ PERMIT_CLOCK_INTERVAL_S = env_float("PERMIT_CLOCK_INTERVAL_S", 15)
 # Flight following's clock (surveillance/following.py): Flight Blender checks conformance every 5 s,
 # and ASTM F3548 wants a contingent operation announced within 5 s.
 FOLLOWING_CHECK_INTERVAL_S = env_float("FOLLOWING_CHECK_INTERVAL_S", 5)
+# The air picture to the TAK endpoints (airspace/c2, docs/C2.md): every track's latest position,
+# the alerts not delivered yet, at most this often per endpoint.
+TAK_SEND_INTERVAL_S = env_float("TAK_SEND_INTERVAL_S", 5)
 CELERY_BEAT_SCHEDULE = {
     "sweep-undelivered-notifications": {
         "task": "airspace.air_defense.tasks.sweep_undelivered",
@@ -339,7 +348,26 @@ CELERY_BEAT_SCHEDULE = {
         # A tick the workers could not run in time is dropped: the next one covers it.
         "options": {"expires": FOLLOWING_CHECK_INTERVAL_S},
     },
+    "send-picture-to-tak": {
+        "task": "airspace.c2.tasks.send_picture",
+        "schedule": TAK_SEND_INTERVAL_S,
+        "options": {"expires": TAK_SEND_INTERVAL_S},
+    },
 }
+# Tracks seen this recently are on the TAK map; each is sent stale after TAK_TRACK_STALE_S, so a
+# drone no longer reported fades from the map by itself.
+TAK_TRACK_WINDOW_S = env_float("TAK_TRACK_WINDOW_S", 60)
+TAK_TRACK_STALE_S = env_float("TAK_TRACK_STALE_S", 30)
+TAK_MAX_TRACKS = env_int("TAK_MAX_TRACKS", 5000)
+# The permits in effect are sent whole this often (a TAK client that joined since sees them).
+TAK_PERMIT_REFRESH_S = env_float("TAK_PERMIT_REFRESH_S", 60)
+# An alert stays on the TAK map this long; at most this many go in one send.
+TAK_ALERT_STALE_S = env_float("TAK_ALERT_STALE_S", 600)
+TAK_ALERT_BATCH = env_int("TAK_ALERT_BATCH", 500)
+# Connecting and writing to an endpoint: given up after this; a failing endpoint is tried again after
+# TAK_SEND_INTERVAL_S, doubling up to TAK_BACKOFF_MAX_S.
+TAK_TIMEOUT_S = env_float("TAK_TIMEOUT_S", 5)
+TAK_BACKOFF_MAX_S = env_float("TAK_BACKOFF_MAX_S", 60)
 
 # --- Air defense delivery (docs/NOTIFICATIONS.md) -------------------------------------------
 # Queuing a delivery leases the row for this long: the sweep queues it again only once the lease has
@@ -411,6 +439,10 @@ SENSOR_OFFLINE_S = env_float("SENSOR_OFFLINE_S", 120)
 SWARM_MIN_TRACKS = env_int("SWARM_MIN_TRACKS", 3)
 SWARM_RADIUS_M = env_float("SWARM_RADIUS_M", 500)
 SWARM_WINDOW_S = env_float("SWARM_WINDOW_S", 60)
+# An operator with this many violations (incidents resolved against them) in this many days needs a
+# senior officer's approval for every permit (0: never).
+SENIOR_APPROVAL_VIOLATIONS = env_int("SENIOR_APPROVAL_VIOLATIONS", 2)
+SENIOR_APPROVAL_VIOLATIONS_DAYS = env_int("SENIOR_APPROVAL_VIOLATIONS_DAYS", 90)
 # No tile server unless one is named: the service runs on closed networks, and a public tile server
 # would learn where command staff are looking. Maps draw zones, volumes and tracks without tiles.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")

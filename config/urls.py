@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from airspace.accounts import urls as accounts
 from airspace.accounts.sign_in import slowed_down_per_address
 from airspace.air_defense import urls as air_defense
+from airspace.incidents import urls as incidents
 from airspace.notices import urls as notices
 from airspace.registry import urls as registry
 from airspace.surveillance import urls as surveillance
@@ -15,7 +16,7 @@ from airspace.trade import urls as trade
 from airspace.zones import urls as zones
 from permits import urls as permits
 
-DOMAINS = [accounts, registry, zones, permits, air_defense, surveillance, notices, trade]
+DOMAINS = [accounts, registry, zones, permits, air_defense, surveillance, notices, incidents, trade]
 
 urlpatterns = [
     *(path("api/v1/", include(domain.api_urls)) for domain in DOMAINS),

@@ -1,5 +1,6 @@
 """Permit API: parse the request, call a service, return the permit."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -7,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from airspace import roles
+from airspace.incidents.selectors import recent_violations_by_operator
 from airspace.web.filters import INCLUDE_AREA, AreaOnRequestMixin
 from airspace.zones.selectors import active_zones
 
@@ -48,10 +50,15 @@ class FlightPermitViewSet(
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         if page is not None and self.action in self.list_actions:
-            # Each permit's `zones`: the zones read once for the page, not twice per permit.
+            # Each permit's `zones`: the zones read once for the page, not twice per permit; and its
+            # operator's violations (`requires_senior_approval`), once for the page too.
             zones = active_zones()
+            violations = recent_violations_by_operator(
+                {permit.operator_id for permit in page}, days=settings.SENIOR_APPROVAL_VIOLATIONS_DAYS
+            )
             for permit in page:
                 permit.check_against(zones)
+                permit.check_violations_against(violations)
         return page
 
     def create(self, request, *args, **kwargs):

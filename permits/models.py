@@ -97,7 +97,7 @@ def may_decide(permit, user):
     """Deciding a volume that touches a restricted zone takes a senior officer."""
     if not is_staff_not_applicant(permit, user):
         return False
-    return roles.is_senior_officer(user) or not permit.restricted_zones
+    return roles.is_senior_officer(user) or not permit.requires_senior_approval
 
 
 def may_refer(permit, user):
@@ -230,9 +230,27 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
     def restricted_zones(self):
         return self._touching(RestrictedZone.Kind.RESTRICTED)
 
+    @cached_property
+    def operator_violations(self):
+        """The operator's violations in the last SENIOR_APPROVAL_VIOLATIONS_DAYS (incidents)."""
+        from airspace.incidents.selectors import violations_of
+
+        return list(violations_of(self.operator_id, days=settings.SENIOR_APPROVAL_VIOLATIONS_DAYS))
+
+    def check_violations_against(self, violations_by_operator):
+        """Take the operator's recent violations from those read once for a whole list of permits
+        (incidents.selectors.recent_violations_by_operator) rather than reading them for each."""
+        self.__dict__["operator_violations"] = violations_by_operator.get(self.operator_id, [])
+
+    @property
+    def has_too_many_violations(self):
+        return 0 < settings.SENIOR_APPROVAL_VIOLATIONS <= len(self.operator_violations)
+
     @property
     def requires_senior_approval(self):
-        return bool(self.restricted_zones)
+        """A restricted zone, or an operator with SENIOR_APPROVAL_VIOLATIONS violations in
+        SENIOR_APPROVAL_VIOLATIONS_DAYS days: the one place that says a senior officer must approve."""
+        return bool(self.restricted_zones) or self.has_too_many_violations
 
     def submission_problems(self):
         """Why this application may not be submitted now, as {field: message}: everything that

@@ -11,6 +11,7 @@ changing, and never deadlock."""
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -182,6 +183,12 @@ def _transition(*, permit_id, user, transition_name, reason="", notify=None):
                 raise PermissionDenied(
                     f"The volume touches the restricted zone {names}: a senior officer must approve. "
                     "Refer it to a senior officer."
+                )
+            if transition_name == "approve" and permit.has_too_many_violations and not roles.is_senior_officer(user):
+                count = len(permit.operator_violations)
+                raise PermissionDenied(
+                    f"The operator has {count} violations in {settings.SENIOR_APPROVAL_VIOLATIONS_DAYS} days: "
+                    "a senior officer must approve."
                 )
             if transition_name == "refer" and roles.is_senior_officer(user):
                 raise PermissionDenied("A senior officer decides this application: there is nobody to refer it to.")

@@ -240,6 +240,7 @@ def permit_detail(request, pk):
         },
         "touched_zones": permit.prohibited_zones + permit.restricted_zones,
         "conformance": conformance_record(permit),
+        "violation_days": settings.SENIOR_APPROVAL_VIOLATIONS_DAYS,
         "where": where_area(permit.boundary),
     }
     return render(request, "permits/permit_detail.html", context)

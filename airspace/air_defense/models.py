@@ -25,6 +25,8 @@ class AirDefenseNotification(models.Model):
         SENSOR_OFFLINE = "sensor.offline"
         SENSOR_ONLINE = "sensor.online"
         SWARM = "swarm"
+        # Incidents (airspace/incidents): a response unit sent to one.
+        INCIDENT_UNIT_ASSIGNED = "incident.unit_assigned"
 
     class Severity(models.TextChoices):
         INFO = "info"
@@ -56,6 +58,19 @@ class AirDefenseNotification(models.Model):
     # When its webhook deliveries were created, one per active subscription (on the webhooks queue,
     # after the delivery to the stream, so that an alert never waits for them).
     fanned_out_at = models.DateTimeField(null=True, blank=True)
+    # When its TAK deliveries were created, one per active TAK endpoint (airspace/c2/tasks.py).
+    tak_fanned_out_at = models.DateTimeField(null=True, blank=True)
+    # A notification for one subscriber (a response unit's own webhook): the subscriptions that take
+    # only what is addressed to them get it, and the others get it as they get everything.
+    addressed_to = models.ForeignKey(
+        "WebhookSubscription",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_index=False,
+        db_constraint=False,
+        related_name="+",
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -72,6 +87,10 @@ class AirDefenseNotification(models.Model):
             # The sweep's other question: which delivered ones still have no webhook deliveries?
             models.Index(
                 fields=["queued_until"], name="notification_not_fanned_out", condition=models.Q(fanned_out_at=None)
+            ),
+            # The c2 queue's question: which notifications have no TAK deliveries yet?
+            models.Index(
+                fields=["created_at"], name="notification_not_sent_to_tak", condition=models.Q(tak_fanned_out_at=None)
             ),
         ]
 
@@ -91,6 +110,8 @@ class WebhookSubscription(models.Model):
     # Standard Webhooks form, `whsec_` and the base64 of the key (airspace/air_defense/webhooks.py).
     secret = models.CharField(max_length=300)
     active = models.BooleanField(default=True)
+    # A response unit's own webhook: it receives only the notifications addressed to it.
+    addressed_only = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

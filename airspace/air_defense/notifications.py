@@ -61,10 +61,15 @@ def notify_permit_change(permit, kind):
     )
 
 
-def record_notification(*, kind, severity, payload, permit=None, track=None):
-    """Write the outbox row now and queue its delivery for after the surrounding transaction commits."""
+def record_notification(*, kind, severity, payload, permit=None, track=None, addressed_to=None):
+    """Write the outbox row now and queue its delivery for after the surrounding transaction commits.
+    `addressed_to`: the webhook subscription of the one it is for (a response unit), if any."""
     [notification] = record_notifications(
-        [AirDefenseNotification(kind=kind, severity=severity, payload=payload, permit=permit, track=track)]
+        [
+            AirDefenseNotification(
+                kind=kind, severity=severity, payload=payload, permit=permit, track=track, addressed_to=addressed_to
+            )
+        ]
     )
     return notification
 
@@ -105,6 +110,8 @@ def track_payload(*, track, sensor, classification, previous_classification, rep
             "speed_mps": report["speed_mps"],
             "heading_deg": report["heading_deg"],
             "first_seen_at": track.first_seen_at.isoformat(),
+            # Where the pilot is (Remote ID), so that a patrol can be sent there; None if never said.
+            "operator_position": track.operator_position,
         },
         "aircraft": (
             {
@@ -123,8 +130,10 @@ def track_payload(*, track, sensor, classification, previous_classification, rep
 
 def sensor_payload(*, sensor, previous_health, silent_s, prohibited_zones=(), tracks_last_seen=0):
     """A sensor that went quiet or came back: what it covers, what it last saw, and which
-    prohibited zones are now (or were) out of its sight."""
+    prohibited zones are now (or were) out of its sight; `place` and `mgrs` of its position (None
+    for a sensor without one)."""
     return {
+        **where(sensor.lat, sensor.lon),
         "sensor": {
             "id": sensor.pk,
             "name": sensor.name,
@@ -150,8 +159,10 @@ def sensor_payload(*, sensor, previous_health, silent_s, prohibited_zones=(), tr
 
 
 def swarm_payload(*, swarm, tracks):
-    """A swarm: where, how many, and each member track as air defense would see it on its own."""
+    """A swarm: where (also `place` and `mgrs` of its centre), how many, and each member track as air
+    defense would see it on its own."""
     return {
+        **where(swarm.centre_lat, swarm.centre_lon),
         "swarm": {
             "id": swarm.pk,
             "size": swarm.size,
@@ -174,5 +185,5 @@ def swarm_payload(*, swarm, tracks):
                 }
                 for track in tracks
             ],
-        }
+        },
     }

@@ -82,7 +82,7 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "name", "url", "secret", "active", "created_at"]
+        fields = ["id", "name", "url", "secret", "active", "addressed_only", "created_at"]
         read_only_fields = ["id", "created_at"]
 
     def validate_url(self, url):
@@ -101,5 +101,5 @@ class CreatedWebhookSubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "name", "url", "secret", "active", "created_at"]
+        fields = ["id", "name", "url", "secret", "active", "addressed_only", "created_at"]
         read_only_fields = fields

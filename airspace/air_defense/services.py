@@ -14,9 +14,15 @@ def acknowledge_notification(*, notification_id, user):
     return AirDefenseNotification.objects.select_related("acknowledged_by").get(pk=notification_id)
 
 
-def subscribe_webhook(*, name, url, user, secret="", active=True):
+def subscribe_webhook(*, name, url, user, secret="", active=True, addressed_only=False):
     """A C2 system subscribes; without a secret of its own it gets a generated one (shown once).
-    The URL's destination is checked by the caller (the API's serializer, the admin's form)."""
+    The URL's destination is checked by the caller (the API's serializer, the admin's form).
+    `addressed_only`: a response unit's own webhook, which gets only what is addressed to it."""
     return WebhookSubscription.objects.create(
-        name=name, url=url, secret=secret or webhooks.new_secret(), active=active, created_by=user
+        name=name,
+        url=url,
+        secret=secret or webhooks.new_secret(),
+        active=active,
+        addressed_only=addressed_only,
+        created_by=user,
     )

@@ -118,13 +118,13 @@ def create_webhook_deliveries(notification_ids):
         notifications = list(
             AirDefenseNotification.objects.select_for_update(skip_locked=True)
             .filter(pk__in=notification_ids, delivered_at__isnull=False, fanned_out_at=None)
-            .only("pk")
+            .only("pk", "addressed_to_id")
         )
         if not notifications:
             return 0
         now = timezone.now()
         if webhooks.webhooks_enabled():
-            subscriptions = list(WebhookSubscription.objects.filter(active=True).only("pk"))
+            subscriptions = list(WebhookSubscription.objects.filter(active=True).only("pk", "addressed_only"))
             # Leased from now: their post tasks are queued after the commit.
             WebhookDelivery.objects.bulk_create(
                 [
@@ -136,6 +136,7 @@ def create_webhook_deliveries(notification_ids):
                     )
                     for notification in notifications
                     for subscription in subscriptions
+                    if not subscription.addressed_only or notification.addressed_to_id == subscription.pk
                 ],
                 ignore_conflicts=True,
             )

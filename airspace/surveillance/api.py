@@ -19,10 +19,12 @@ from permits.models import IN_EFFECT_STATES, PermitExcursion
 
 from .following import note_sensor_heard, send_heartbeat
 from .models import Classification, Sensor, Swarm, Track
+from .remote_id import remote_id_reports, rename_report_errors
 from .reports import parse_report_batch
 from .selectors import MAX_TRAIL_POINTS, TRAIL_POINTS, recent_positions
 from .serializers import (
     HeartbeatSerializer,
+    RemoteIdInSerializer,
     ReportBatchInSerializer,
     ReportBatchOutSerializer,
     SensorSerializer,
@@ -61,6 +63,29 @@ class ReportBatchView(APIView):
         # Heard, even if the batch turns out bad: the sensor is on the air.
         note_sensor_heard(sensor=sensor, now=now)
         batch = parse_report_batch(request.data, now=now)
+        return Response({"results": ingest_reports(sensor=sensor, batch=batch)})
+
+
+class RemoteIdView(APIView):
+    """What a Remote ID receiver decoded (ASTM F3411 Network Remote ID flights and details, or the
+    OpenDroneID message sets it heard), classified like any sensor's reports with the Remote ID as the
+    identifier, the pilot's position kept on the track. All or nothing: a 400 names the message and
+    field (docs/REMOTE_ID.md)."""
+
+    permission_classes = [IsAuthenticated, roles.IsSensor]
+    parser_classes = [OrjsonParser]
+    renderer_classes = [OrjsonRenderer]
+
+    @extend_schema(request=RemoteIdInSerializer, responses=ReportBatchOutSerializer)
+    def post(self, request):
+        sensor = sensor_of(request)
+        now = timezone.now()
+        note_sensor_heard(sensor=sensor, now=now)
+        reports = remote_id_reports(request.data, now=now)
+        try:
+            batch = parse_report_batch(reports, now=now)
+        except ValidationError as error:
+            raise rename_report_errors(error, "flights" if "flights" in request.data else "uas_data") from None
         return Response({"results": ingest_reports(sensor=sensor, batch=batch)})
 
 

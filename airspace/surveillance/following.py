@@ -43,6 +43,7 @@ from airspace.air_defense.notifications import (
     track_payload,
 )
 from airspace.geometry import metres_between, polygon_from_boundary
+from airspace.incidents.services import gather_swarm, join_incidents
 from airspace.notices.services import Kind as NoticeKind
 from airspace.notices.services import tell_operators
 from permits.models import IN_EFFECT_STATES, FlightPermit, PermitExcursion
@@ -424,6 +425,7 @@ def escalate_persistent_excursions(*, now):
                     permit=excursion.permit,
                 )
             )
+        join_incidents(rows)
         record_notifications(rows)
     return len(due)
 
@@ -587,9 +589,12 @@ def follow_swarms(*, now):
             for swarm in new:
                 swarm.save()
                 tracks = [members[pk] for pk in swarm.track_ids]
-                record_notification(
+                alert = AirDefenseNotification(
                     kind=Kind.SWARM, severity=Severity.CRITICAL, payload=swarm_payload(swarm=swarm, tracks=tracks)
                 )
+                # The swarm's tracks share one incident.
+                gather_swarm(swarm=swarm, tracks=tracks, notification=alert)
+                record_notifications([alert])
         FollowingRun.objects.filter(name=FOLLOWING_RUN).update(last_run_at=now)
     counts = {"new": len(new), "ongoing": len(kept), "ended": len(ended)}
     return {name: count for name, count in counts.items() if count}

@@ -99,6 +99,13 @@ class Track(models.Model):
     # Set when flight following announced that this permitted drone went silent; cleared when it is
     # seen again. Written by the clock and by the batch that sees it again, never on every batch.
     contact_lost_at = models.DateTimeField(null=True, blank=True)
+    # Where the pilot is, as the drone's Remote ID last said (the System message's operator location,
+    # or a Network Remote ID flight's details): kept until a report says otherwise, so that a patrol
+    # can be sent there. Empty for a drone that never broadcast it.
+    operator_lat = models.FloatField(null=True, blank=True)
+    operator_lon = models.FloatField(null=True, blank=True)
+    operator_altitude_m = models.FloatField(null=True, blank=True)
+    operator_observed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_observed_at"]
@@ -110,6 +117,18 @@ class Track(models.Model):
     @property
     def is_hostile(self):
         return self.classification in HOSTILE_CLASSIFICATIONS
+
+    @property
+    def operator_position(self):
+        """Where the pilot was last reported, or None."""
+        if self.operator_lat is None:
+            return None
+        return {
+            "lat": self.operator_lat,
+            "lon": self.operator_lon,
+            "altitude_m": self.operator_altitude_m,
+            "observed_at": self.operator_observed_at.isoformat() if self.operator_observed_at else None,
+        }
 
 
 class PositionReport(models.Model):

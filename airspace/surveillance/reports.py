@@ -35,6 +35,9 @@ class ReportBatch:
     altitude_m: np.ndarray
     speed_mps: list[float | None]
     heading_deg: list[float | None]
+    # Where the pilot is, when the report says (Remote ID's operator location): one dict
+    # {"lat", "lon", "altitude_m"} or None per report; None for the whole batch when no report has one.
+    operators: list[dict | None] | None = None
 
     def __len__(self):
         return len(self.sensor_track_ids)
@@ -106,6 +109,23 @@ def _time(report, now):
     return observed_at.astimezone(UTC)
 
 
+def _operator(report):
+    """The optional pilot position of a report: {"lat", "lon", "altitude_m"} (altitude optional)."""
+    value = report.get("operator")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _BadReport("operator", "Must be an object with lat, lon and optionally altitude_m.")
+    try:
+        return {
+            "lat": _number(value, "lat", -90, 90),
+            "lon": _number(value, "lon", -180, 180),
+            "altitude_m": _number(value, "altitude_m", MIN_ALTITUDE_M, MAX_ALTITUDE_M, required=False),
+        }
+    except _BadReport as bad:
+        raise _BadReport("operator", f"{bad.field}: {bad}") from None
+
+
 def parse_report_batch(body, *, now) -> ReportBatch:
     """Check a request body `{"reports": [...]}`; raise a ValidationError naming every bad report's
     index and field, so that nothing of a bad batch is stored."""
@@ -122,7 +142,7 @@ def parse_report_batch(body, *, now) -> ReportBatch:
 
     count = len(reports)
     sensor_track_ids, remote_ids, observed_at = [], [], []
-    speed_mps, heading_deg = [], []
+    speed_mps, heading_deg, operators = [], [], []
     lat, lon, altitude_m = np.empty(count), np.empty(count), np.empty(count)
     errors = {}
     for index, report in enumerate(reports):
@@ -138,6 +158,7 @@ def parse_report_batch(body, *, now) -> ReportBatch:
             remote_ids.append(_identifier(report, "remote_id", MAX_REMOTE_ID_LENGTH))
             speed_mps.append(_number(report, "speed_mps", 0, MAX_SPEED_MPS, required=False))
             heading_deg.append(_number(report, "heading_deg", 0, 360, required=False))
+            operators.append(_operator(report))
         except _BadReport as bad:
             errors[str(index)] = {bad.field: [str(bad)]}
     if errors:
@@ -152,4 +173,5 @@ def parse_report_batch(body, *, now) -> ReportBatch:
         altitude_m=altitude_m,
         speed_mps=speed_mps,
         heading_deg=heading_deg,
+        operators=operators if any(operators) else None,
     )

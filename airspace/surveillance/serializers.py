@@ -3,6 +3,7 @@ OpenAPI schema only: the batch is checked by reports.py beside this, which is wh
 afford)."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from airspace.geometry import GeometryError, parse_area
@@ -13,6 +14,13 @@ from .models import Classification, Sensor, Swarm, Track
 # A sensor's own stale and offline times: at least one clock tick, at most a day.
 MIN_SILENCE_S = 5
 MAX_SILENCE_S = 86_400
+
+
+class OperatorPositionSerializer(serializers.Serializer):
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    altitude_m = serializers.FloatField(allow_null=True)
+    observed_at = serializers.DateTimeField(allow_null=True)
 
 
 class TrackSerializer(PlaceFieldsMixin, serializers.ModelSerializer):
@@ -31,6 +39,10 @@ class TrackSerializer(PlaceFieldsMixin, serializers.ModelSerializer):
     )
     sensor_health = serializers.CharField(source="sensor.health", default=None, allow_null=True, read_only=True)
     sensor_offline = serializers.SerializerMethodField(help_text="Last seen by a sensor that is now offline.")
+    operator_position = serializers.SerializerMethodField(
+        help_text="Where the pilot was last reported (Remote ID operator location): lat, lon, altitude_m, "
+        "observed_at; null if the drone never said."
+    )
 
     class Meta:
         model = Track
@@ -59,6 +71,7 @@ class TrackSerializer(PlaceFieldsMixin, serializers.ModelSerializer):
             "escalated",
             "sensor_health",
             "sensor_offline",
+            "operator_position",
         ]
         read_only_fields = fields
 
@@ -71,6 +84,16 @@ class TrackSerializer(PlaceFieldsMixin, serializers.ModelSerializer):
 
     def get_sensor_offline(self, track) -> bool:
         return track.sensor is not None and track.sensor.is_offline
+
+    @extend_schema_field(OperatorPositionSerializer(allow_null=True))
+    def get_operator_position(self, track):
+        return track.operator_position
+
+
+class OperatorInSerializer(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    altitude_m = serializers.FloatField(required=False, allow_null=True)
 
 
 class TrailPositionSerializer(serializers.Serializer):
@@ -96,10 +119,32 @@ class PositionReportInSerializer(serializers.Serializer):
     remote_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
     speed_mps = serializers.FloatField(required=False, allow_null=True, min_value=0)
     heading_deg = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=360)
+    operator = OperatorInSerializer(
+        required=False, allow_null=True, help_text="Where the pilot is, if the sensor knows (Remote ID)."
+    )
 
 
 class ReportBatchInSerializer(serializers.Serializer):
     reports = PositionReportInSerializer(many=True)
+
+
+class RemoteIdInSerializer(serializers.Serializer):
+    """For the OpenAPI schema: the shapes are the standards' own (docs/REMOTE_ID.md); remote_id.py checks them."""
+
+    flights = serializers.ListField(
+        child=serializers.JSONField(), required=False, help_text="ASTM F3411-22a RIDFlight objects."
+    )
+    flight_details = serializers.ListField(
+        child=serializers.JSONField(), required=False, help_text="ASTM F3411-22a RIDFlightDetails, by flight id."
+    )
+    uas_data = serializers.ListField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="OpenDroneID message sets: BasicID, Location, System, OperatorID, SelfID (opendroneid-core-c names).",
+    )
+    received_at = serializers.DateTimeField(
+        required=False, help_text="When the receiver heard the uas_data (its Location TimeStamp is after the hour)."
+    )
 
 
 class ReportOutcomeSerializer(serializers.Serializer):

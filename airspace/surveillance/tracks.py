@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.air_defense.notifications import record_notifications, track_payload
+from airspace.incidents.services import join_incidents
 from airspace.trade.selectors import import_traces
 
 from .airspace_index import aircraft_by_identifier, current_index
@@ -58,6 +59,10 @@ TRACK_COLUMN_TYPES = {
     "last_altitude_m": "float8",
     "last_observed_at": "timestamptz",
     "first_seen_at": "timestamptz",
+    "operator_lat": "float8",
+    "operator_lon": "float8",
+    "operator_altitude_m": "float8",
+    "operator_observed_at": "timestamptz",
 }
 TRACK_COLUMNS_MOVED = [name for name in TRACK_COLUMN_TYPES if name not in ("identity", "first_seen_at")]
 # PositionReport columns in COPY order, with the types of the binary COPY.
@@ -181,6 +186,14 @@ def ingest_reports(*, sensor, batch):
                     observed_at=observed_at[position],
                 )
             latest = current[-1]
+            # The pilot's position stays on the track until a newer report gives another.
+            if batch.operators is not None:
+                with_operator = [position for position in current if batch.operators[position] is not None]
+                if with_operator:
+                    operator = batch.operators[with_operator[-1]]
+                    track.operator_lat, track.operator_lon = operator["lat"], operator["lon"]
+                    track.operator_altitude_m = operator["altitude_m"]
+                    track.operator_observed_at = observed_at[with_operator[-1]]
             aircraft = outcome.aircraft[latest]
             track.sensor = sensor
             track.sensor_track_id = batch.sensor_track_ids[latest]
@@ -248,18 +261,19 @@ def ingest_reports(*, sensor, batch):
                 payload["trace"] = trace
             return payload
 
-        record_notifications(
-            [
-                AirDefenseNotification(
-                    kind=ALERT_KINDS[codes[position]],
-                    severity=alert_severity(codes[position], zone[position]),
-                    payload=alert_payload(track, position, previous),
-                    track=track,
-                )
-                for track, position, previous in alerts
-            ]
-            + following.notifications(payload_at)
-        )
+        rows = [
+            AirDefenseNotification(
+                kind=ALERT_KINDS[codes[position]],
+                severity=alert_severity(codes[position], zone[position]),
+                payload=alert_payload(track, position, previous),
+                track=track,
+            )
+            for track, position, previous in alerts
+        ] + following.notifications(payload_at)
+        # Hostile alerts open or join their tracks' incidents in this transaction (nothing for a
+        # batch without one).
+        join_incidents(rows)
+        record_notifications(rows)
 
     return [
         {

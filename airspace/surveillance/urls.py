@@ -6,6 +6,7 @@ from . import api
 
 api_urls = [
     path("tracks/reports/", api.ReportBatchView.as_view(), name="track-reports"),
+    path("tracks/remote-id/", api.RemoteIdView.as_view(), name="track-remote-id"),
     path("tracks/", api.TrackViewSet.as_view({"get": "list"}), name="track-list"),
     path("tracks/trails/", api.TrackViewSet.as_view({"get": "trails"}), name="track-trails"),
     path("tracks/<int:pk>/", api.TrackViewSet.as_view({"get": "retrieve"}), name="track-detail"),

@@ -23,7 +23,7 @@ from permits.tasks import activate_due_permits
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = ("air_defense", "webhooks", "default", "following")
+QUEUES = ("air_defense", "webhooks", "default", "following", "c2")
 
 
 @pytest.fixture
@@ -99,6 +99,18 @@ def test_the_flight_following_pass_goes_to_a_queue_of_its_own(broker):
     assert queued_tasks(broker, "air_defense") == queued_tasks(broker, "default") == []
 
 
+def test_cursor_on_target_goes_to_a_queue_of_its_own(broker):
+    from airspace.c2.tasks import send_picture, send_to_endpoint
+
+    send_picture.delay()
+    send_to_endpoint.delay(1)
+    assert sorted(task["task"] for task in queued_tasks(broker, "c2")) == [
+        "airspace.c2.tasks.send_picture",
+        "airspace.c2.tasks.send_to_endpoint",
+    ]
+    assert queued_tasks(broker, "air_defense") == queued_tasks(broker, "default") == []
+
+
 def worker_queues(command):
     """The queues a `celery worker` command line consumes, or None if it is not a worker."""
     words = shlex.split(command) if isinstance(command, str) else command
@@ -119,5 +131,6 @@ def test_alerts_webhook_posts_and_flight_following_have_workers_of_their_own(sou
     assert {"air_defense", "default"} in consumers
     assert {"webhooks"} in consumers
     assert {"following"} in consumers
+    assert {"c2"} in consumers
     assert all(not ({"air_defense", "webhooks"} <= queues) for queues in consumers)
     assert all(not ({"air_defense", "following"} <= queues) for queues in consumers)

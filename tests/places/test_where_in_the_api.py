@@ -65,3 +65,25 @@ def test_zones_say_where_they_are_in_the_api_and_on_their_page(officer, client_f
 
     client.force_login(officer)
     assert "3.2 km NE of Hit, Al Anbar" in client.get("/zones/").content.decode()
+
+
+def test_a_sensors_and_a_swarms_notification_say_where_they_are():
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from airspace.air_defense.notifications import sensor_payload, swarm_payload
+
+    sensor = SimpleNamespace(
+        pk=1, name="radar-hit", kind="radar", health="offline", last_heard_at=None, lat=NEAR_HIT_LAT,
+        lon=NEAR_HIT_LON, coverage_boundary=None, coverage_area=None, coverage_radius_m=None,
+    )  # fmt: skip
+    placed = sensor_payload(sensor=sensor, previous_health="ok", silent_s=90)
+    assert placed["place"] == "3.2 km NE of Hit, Al Anbar" and MGRS.match(placed["mgrs"])
+    unplaced = sensor_payload(sensor=SimpleNamespace(**{**vars(sensor), "lat": None, "lon": None}),
+                              previous_health="ok", silent_s=90)  # fmt: skip
+    assert (unplaced["place"], unplaced["mgrs"]) == (None, None)
+
+    swarm = SimpleNamespace(
+        pk=1, size=3, centre_lat=33.3035, centre_lon=44.3885, radius_m=120.0, detected_at=datetime.now(UTC)
+    )
+    assert swarm_payload(swarm=swarm, tracks=[])["place"] == "at the Green Zone, Baghdad"

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from airspace import roles
 from airspace.geometry import parse_area
+from airspace.incidents.models import ResponseUnit
 from airspace.registry.models import Aircraft, Operator
 from airspace.surveillance.models import Sensor
 from airspace.zones.models import RestrictedZone
@@ -77,6 +78,12 @@ DEMO_ZONES = [
 ]
 
 
+DEMO_UNITS = [
+    ("Falcon intercept team", ResponseUnit.Kind.INTERCEPT, 44.39, 33.31),
+    ("Karkh police patrol", ResponseUnit.Kind.POLICE, 44.36, 33.33),
+]
+
+
 class Command(BaseCommand):
     help = "Load demo users, operators, aircraft and restricted zones (safe to run again)."
 
@@ -131,6 +138,13 @@ class Command(BaseCommand):
             coverage_boundary=coverage.boundary_geojson,
         )
         _seed_demo_permits()
+        # Two response units air defense can send to an incident (kept if staff changed them).
+        for name, kind, lon, lat in DEMO_UNITS:
+            area = parse_area({"type": "Point", "coordinates": [lon, lat]}, 4000)
+            ResponseUnit.objects.get_or_create(
+                name=name,
+                defaults={"kind": kind, "area": area.geojson, "radius_m": 4000, "boundary": area.boundary_geojson},
+            )
         _seed_demo_shipment()
         self.stdout.write(
             self.style.SUCCESS(f"\nDemo data loaded. Sign in with any of these (password: {DEMO_PASSWORD}):")

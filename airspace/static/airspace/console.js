@@ -42,6 +42,7 @@
     "sensor.offline": "SENSOR OFFLINE",
     "sensor.online": "Sensor back online",
     "swarm": "SWARM",
+    "incident.unit_assigned": "Unit sent",
   };
   // The filter's kinds, in groups a person thinks in; a kind not listed falls under "Other".
   const KIND_GROUPS = [
@@ -462,6 +463,9 @@
         `${permit.min_altitude_m}–${permit.max_altitude_m} m · ${AirspaceTime.format(permit.starts_at)} → ` +
         `${AirspaceTime.format(permit.ends_at)}`;
     }
+    if (payload.unit && payload.incident) {
+      return `${payload.unit.name} sent to incident ${payload.incident.id} by ${payload.assigned_by}`;
+    }
     if (payload.swarm) {
       const swarm = payload.swarm;
       const ids = swarm.tracks.map((track) => track.sensor_track_id).join(", ");
@@ -586,6 +590,14 @@
     const body = document.createElement("div");
     body.className = "what";
     body.textContent = describe(notification);
+    // The incident the alert opened or joined (airspace/incidents): where air defense works it.
+    if (notification.payload && notification.payload.incident) {
+      const link = document.createElement("a");
+      link.href = `/incidents/${Number(notification.payload.incident.id)}/`;
+      link.className = "incident-link";
+      link.textContent = ` Incident ${Number(notification.payload.incident.id)}`;
+      body.append(link);
+    }
     item.append(title, body);
     const subject = subjectOf(notification);
     if (subject && subject.where) {

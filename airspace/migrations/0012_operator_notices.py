@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('airspace', '0010_following'),
+        ('airspace', '0011_incidents'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -16,7 +16,7 @@ def create_dealers_group(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('airspace', '0013_operator_notices'),  # main's newest; chained after it on merging main
+        ('airspace', '0013_c2'),  # main's newest when merged
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
