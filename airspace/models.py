@@ -18,6 +18,7 @@ from .incidents.models import (
 from .notices.models import OperatorNotice
 from .registry.models import Aircraft, Operator, OperatorMembership
 from .surveillance.models import HOSTILE_CLASSIFICATIONS, AirspaceVersion, Classification, PositionReport, Sensor, Track
+from .trade.models import Dealer, DealerMembership, ImportedDrone, Sale, Shipment, Transfer, TransferTransitionLog
 from .zones.models import RestrictedZone
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "Aircraft",
     "AirspaceVersion",
     "Classification",
+    "Dealer",
+    "DealerMembership",
+    "ImportedDrone",
     "Incident",
     "IncidentTrack",
     "IncidentTransitionLog",
@@ -35,7 +39,12 @@ __all__ = [
     "PositionReport",
     "ResponseUnit",
     "RestrictedZone",
+    "Sale",
     "Sensor",
+    "Shipment",
+    "Track",
+    "Transfer",
+    "TransferTransitionLog",
     "TakDelivery",
     "TakEndpoint",
     "Track",

@@ -7,6 +7,7 @@ COMMAND_STAFF = "command_staff"
 SENIOR_OFFICER = "senior_officer"
 AIR_DEFENSE = "air_defense"
 SENSOR = "sensor"
+DEALER = "dealer"
 
 ROLE_GROUPS = {
     OPERATOR: "operators",
@@ -14,6 +15,7 @@ ROLE_GROUPS = {
     SENIOR_OFFICER: "senior_officers",
     AIR_DEFENSE: "air_defense",
     SENSOR: "sensors",
+    DEALER: "dealers",
 }
 ROLES = tuple(ROLE_GROUPS)
 
@@ -56,12 +58,24 @@ def is_sensor(user) -> bool:
     return has_role(user, SENSOR)
 
 
+def is_dealer(user) -> bool:
+    return has_role(user, DEALER)
+
+
 def operator_of(user):
     """The Operator organization a user flies for, or None."""
     if user is None or not user.is_authenticated:
         return None
     membership = getattr(user, "operator_membership", None)
     return membership.operator if membership else None
+
+
+def dealer_of(user):
+    """The licensed dealer (importer) a user works for, or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    membership = getattr(user, "dealer_membership", None)
+    return membership.dealer if membership else None
 
 
 class _RolePermission(BasePermission):

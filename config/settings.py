@@ -244,6 +244,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NotificationKindEnum": "airspace.air_defense.models.AirDefenseNotification.Kind",
         "RestrictedZoneKindEnum": "airspace.zones.models.RestrictedZone.Kind",
+        "TransferStateEnum": "airspace.trade.models.TransferState",
+        # The permit's states keep the name they had before transfers brought a second `state`.
+        "StateEnum": "permits.models.State",
+        "IncidentStateEnum": "airspace.incidents.models.State",
     },
 }
 

@@ -12,10 +12,11 @@ from airspace.incidents import urls as incidents
 from airspace.notices import urls as notices
 from airspace.registry import urls as registry
 from airspace.surveillance import urls as surveillance
+from airspace.trade import urls as trade
 from airspace.zones import urls as zones
 from permits import urls as permits
 
-DOMAINS = [accounts, registry, zones, permits, air_defense, surveillance, notices, incidents]
+DOMAINS = [accounts, registry, zones, permits, air_defense, surveillance, notices, incidents, trade]
 
 urlpatterns = [
     *(path("api/v1/", include(domain.api_urls)) for domain in DOMAINS),

@@ -355,6 +355,11 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
     def cancel(self, by=None, reason=""):
         pass
 
+    @transition(field=state, source=list(IN_EFFECT_STATES), target=State.CANCELLED, permission=is_system)
+    def cancel_for_transfer(self, by=None, reason=""):
+        """The drone passed to another operator (airspace/trade): its old owner may no longer fly it."""
+        self.decision_reason = reason  # air defense reads why in the notification
+
     @transition(field=state, source=[State.APPROVED, State.ACTIVE], target=State.REVOKED, permission=is_command_staff)
     def revoke(self, by=None, reason=""):
         self._decide(by, reason)

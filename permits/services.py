@@ -317,6 +317,25 @@ def revoke_permits_of_grounded_aircraft(*, aircraft, officer):
         revoke_permit(permit_id=permit_id, officer=officer, reason=f"Aircraft {aircraft.serial_number} was suspended.")
 
 
+def cancel_permits_of_transferred_aircraft(*, aircraft, previous_operator, transfer):
+    """A drone passed to another operator (trade/signals.py: aircraft_transferred, in the transfer's
+    transaction, the aircraft already locked): the permits its previous owner holds in effect for it
+    are cancelled, and air defense is told of each (permit.cancelled)."""
+    in_effect = FlightPermit.objects.filter(aircraft=aircraft, operator=previous_operator, state__in=IN_EFFECT_STATES)
+    reason = f"Aircraft {aircraft.serial_number} was transferred to {transfer.to_operator}."
+    cancelled = []
+    for permit in in_effect.select_for_update(of=("self",)).select_related("operator").order_by("pk"):
+        permit.aircraft = aircraft
+        from_state = permit.state
+        permit.cancel_for_transfer(by=None, reason=reason)
+        permit.save()
+        _record(permit, "cancel_for_transfer", from_state, None, reason)
+        notify_permit_change(permit, Kind.PERMIT_CANCELLED)
+        logger.info("permit %s: %s -> %s (transfer)", permit.reference, from_state, permit.state)
+        cancelled.append(permit)
+    return cancelled
+
+
 def lock_permits_under_zone(*, zone):
     """Before a prohibited zone is saved (zones/signals.py: zone_changing): lock the approved and
     active permits it touches — their aircraft first, then the permits, by id, as every act does —

@@ -23,7 +23,8 @@ MACHINE_ROLES = (roles.SENSOR, roles.AIR_DEFENSE)
 def add_user_with_role(*, username, role, password, organization=None, email=""):
     """Create a user in a role, or put an existing one in that role instead of the one they had
     (one person both applying and deciding would defeat the review). An operator joins the operator
-    organization named `organization` (founded if new; the username when none is given). A new
+    organization named `organization` (founded if new; the username when none is given), a dealer
+    the dealer business of that name. A new
     password also revokes the user's API tokens: a reset after a leak must lock the old holder out.
     Returns (user, created)."""
     from django.contrib.auth import get_user_model
@@ -31,11 +32,12 @@ def add_user_with_role(*, username, role, password, organization=None, email="")
 
     from airspace.registry.models import Operator, OperatorMembership
     from airspace.surveillance.models import Sensor
+    from airspace.trade.models import Dealer, DealerMembership
 
     if role not in roles.ROLES:
         raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(roles.ROLES)}.")
-    if organization and role != roles.OPERATOR:
-        raise ValueError("An organization is only for the operator role.")
+    if organization and role not in (roles.OPERATOR, roles.DEALER):
+        raise ValueError("An organization is only for the operator and dealer roles.")
     with transaction.atomic():
         user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
         user.set_password(password)
@@ -52,6 +54,11 @@ def add_user_with_role(*, username, role, password, organization=None, email="")
             OperatorMembership.objects.update_or_create(user=user, defaults={"operator": operator})
         else:
             OperatorMembership.objects.filter(user=user).delete()
+        if role == roles.DEALER:
+            dealer, _ = Dealer.objects.get_or_create(name=organization or username)
+            DealerMembership.objects.update_or_create(user=user, defaults={"dealer": dealer})
+        else:
+            DealerMembership.objects.filter(user=user).delete()
         if role == roles.SENSOR:
             Sensor.objects.get_or_create(user=user, defaults={"name": username})
     return user, created

@@ -12,6 +12,12 @@ class OperatorNotice(models.Model):
         PERMIT_CHANGES_REQUESTED = "permit.changes_requested", "Changes requested"
         PERMIT_REVOKED = "permit.revoked", "Permit revoked"
         FLIGHT_NONCONFORMING = "flight.nonconforming", "Flight outside its permit"
+        # Trade (airspace/trade): a drone bought from a dealer, drones passed between operators.
+        DRONE_BOUGHT = "drone.bought", "Drone awaiting your registration"
+        TRANSFER_OFFERED = "transfer.offered", "Drone offered to you"
+        TRANSFER_ACCEPTED = "transfer.accepted", "Transfer accepted"
+        TRANSFER_DECLINED = "transfer.declined", "Transfer declined"
+        TRANSFER_CANCELLED = "transfer.cancelled", "Transfer cancelled"
 
     # By name, not by import: the registry sits above this package (it writes notices itself).
     operator = models.ForeignKey("airspace.Operator", on_delete=models.CASCADE, related_name="notices")

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from airspace import roles
 
-from .models import Aircraft
+from .models import WHERE_IT_CAME_FROM, Aircraft
 from .serializers import AircraftSerializer
 from .services import suspend_aircraft, verify_aircraft
 
@@ -25,7 +25,7 @@ class AircraftViewSet(
     filterset_fields = ["status", "category", "serial_number", "remote_id"]
 
     def get_queryset(self):
-        aircraft = Aircraft.objects.select_related("operator")
+        aircraft = Aircraft.objects.select_related("operator").select_related(*WHERE_IT_CAME_FROM)
         if roles.is_command_staff(self.request.user):
             return aircraft
         return aircraft.filter(operator=roles.operator_of(self.request.user))

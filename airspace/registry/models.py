@@ -34,6 +34,11 @@ class OperatorMembership(models.Model):
         return f"{self.user} @ {self.operator}"
 
 
+# The import and sale a dealer recorded for a drone (airspace/trade links them to the aircraft), read
+# with the aircraft wherever staff verify it: select_related(*WHERE_IT_CAME_FROM).
+WHERE_IT_CAME_FROM = ("imported_drone__shipment__dealer", "imported_drone__sale__buyer_operator")
+
+
 class Aircraft(FSMModelMixin, models.Model):
     class Category(models.TextChoices):
         MULTIROTOR = "multirotor", "Multirotor"

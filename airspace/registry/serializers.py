@@ -33,6 +33,10 @@ class AircraftSerializer(UniqueAtSaveMixin, serializers.ModelSerializer):
     mtow_kg = serializers.DecimalField(
         max_digits=7, decimal_places=3, min_value=Decimal("0.001"), max_value=Decimal("1000")
     )
+    # Where it came from, when a dealer imported it (airspace/trade): the registry does not import
+    # trade, it reads the record trade links to it.
+    imported_by = serializers.SerializerMethodField()
+    sold_to = serializers.SerializerMethodField()
 
     class Meta:
         model = Aircraft
@@ -47,5 +51,15 @@ class AircraftSerializer(UniqueAtSaveMixin, serializers.ModelSerializer):
             "mtow_kg",
             "status",
             "created_at",
+            "imported_by",
+            "sold_to",
         ]
         read_only_fields = ["id", "operator", "status", "created_at"]
+
+    def get_imported_by(self, aircraft) -> str | None:
+        imported = getattr(aircraft, "imported_drone", None)
+        return imported.shipment.dealer.name if imported else None
+
+    def get_sold_to(self, aircraft) -> str | None:
+        sale = getattr(getattr(aircraft, "imported_drone", None), "sale", None)
+        return sale.buyer if sale else None

@@ -10,7 +10,7 @@ from django_fsm import TransitionNotAllowed
 from airspace import roles
 from airspace.web.page_forms import save_form, validate_form
 
-from .models import Aircraft
+from .models import WHERE_IT_CAME_FROM, Aircraft
 from .selectors import awaiting_verification
 from .serializers import AircraftSerializer
 from .services import suspend_aircraft, verify_aircraft
@@ -31,7 +31,9 @@ AIRCRAFT_FIELDS = ["serial_number", "remote_id", "manufacturer", "model", "categ
 def aircraft_page(request):
     operator = roles.operator_of(request.user)
     staff = roles.is_command_staff(request.user)
-    aircraft = Aircraft.objects.select_related("operator").order_by("operator__name", "serial_number")
+    aircraft = Aircraft.objects.select_related("operator", *WHERE_IT_CAME_FROM).order_by(
+        "operator__name", "serial_number"
+    )
     if not staff:
         aircraft = aircraft.filter(operator=operator)
     values, errors, status = {}, {}, 200

@@ -15,6 +15,7 @@ from django.utils import timezone
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.air_defense.notifications import record_notifications, track_payload
 from airspace.incidents.services import join_incidents
+from airspace.trade.selectors import import_traces
 
 from .airspace_index import aircraft_by_identifier, current_index
 from .classification import (
@@ -247,11 +248,24 @@ def ingest_reports(*, sensor, batch):
                 zone=zone[position],
             )
 
+        # Where an unregistered drone entered the country (imported, maybe sold, never registered):
+        # the lead a patrol needs. One query for the batch's alerts, none for a batch without any.
+        traces = import_traces(
+            {batch.remote_ids[position] for _, position, _ in alerts if codes[position] == UNREGISTERED} - {None, ""}
+        )
+
+        def alert_payload(track, position, previous):
+            payload = payload_at(track, position, previous)
+            trace = traces.get(batch.remote_ids[position]) if codes[position] == UNREGISTERED else None
+            if trace:
+                payload["trace"] = trace
+            return payload
+
         rows = [
             AirDefenseNotification(
                 kind=ALERT_KINDS[codes[position]],
                 severity=alert_severity(codes[position], zone[position]),
-                payload=payload_at(track, position, previous),
+                payload=alert_payload(track, position, previous),
                 track=track,
             )
             for track, position, previous in alerts

@@ -12,6 +12,7 @@ def roles(request):
         "is_command_staff": bool(user_roles & {role_names.COMMAND_STAFF, role_names.SENIOR_OFFICER}),
         "is_senior_officer": role_names.SENIOR_OFFICER in user_roles,
         "is_air_defense": role_names.AIR_DEFENSE in user_roles,
+        "is_dealer": role_names.DEALER in user_roles,
     }
 
 

@@ -25,7 +25,7 @@ PASSWORD_ON_COMMAND_LINE = (
 class Command(BaseCommand):
     help = (
         "Create a user with a role, asking for the password (or reading it with --password-stdin). "
-        "An operator joins (or founds) the --organization it flies for."
+        "An operator joins (or founds) the --organization it flies for; a dealer the dealer business it works for."
     )
     # call_command(..., stdin=...) in tests and in seed_demo, as Django's createsuperuser does.
     stealth_options = ("stdin",)
@@ -39,7 +39,9 @@ class Command(BaseCommand):
             help="read the password from the first line of standard input (for scripts)",
         )
         parser.add_argument("--password", help="refused: use the prompt or --password-stdin")
-        parser.add_argument("--organization", help="operator organization name (operators only)")
+        parser.add_argument(
+            "--organization", help="operator organization or dealer business name (operators and dealers only)"
+        )
         parser.add_argument("--email", default="")
 
     def handle(self, *args, username, role, organization, email, **options):
@@ -65,7 +67,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except IntegrityError as exc:  # e.g. another user's sensor already has this name
             raise CommandError(f"{username} conflicts with an existing record: {exc}") from exc
-        where = f" for {organization or username}" if role == roles.OPERATOR else ""
+        where = f" for {organization or username}" if role in (roles.OPERATOR, roles.DEALER) else ""
         self.stdout.write(f"{'Created' if created else 'Updated'} {role} {username}{where}.")
 
     def _read_password(self, stdin, *, from_stdin):

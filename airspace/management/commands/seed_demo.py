@@ -23,6 +23,7 @@ DEMO_USERS = [
     ("senior", roles.SENIOR_OFFICER, None),
     ("airdefense", roles.AIR_DEFENSE, None),
     ("radar1", roles.SENSOR, None),
+    ("dealer", roles.DEALER, "Babylon Drone Imports"),
 ]
 
 DEMO_AIRCRAFT = [
@@ -144,6 +145,7 @@ class Command(BaseCommand):
                 name=name,
                 defaults={"kind": kind, "area": area.geojson, "radius_m": 4000, "boundary": area.boundary_geojson},
             )
+        _seed_demo_shipment()
         self.stdout.write(
             self.style.SUCCESS(f"\nDemo data loaded. Sign in with any of these (password: {DEMO_PASSWORD}):")
         )
@@ -242,3 +244,52 @@ def _seed_demo_permits():
             services.start_review(permit_id=permit.pk, officer=officer)
         if state == "approved":
             services.approve_permit(permit_id=permit.pk, officer=senior, reason="Demo: clear of all zones.")
+
+
+# --- a demo shipment (trade area): recorded and sold through the trade services ---------------
+
+DEMO_SHIPMENT = "IQ-CUS-2026-DEMO"
+
+
+def _seed_demo_shipment():
+    """Babylon Drone Imports' shipment of three drones: one sold to Tigris Aerial Media (awaiting its
+    registration), one sold to a person, one in stock — its Remote ID `1581F5FKD9003`, reported by a
+    sensor, raises a hostile alert that names the importer."""
+    from datetime import date
+
+    from django.contrib.auth import get_user_model
+
+    from airspace.trade.models import Shipment
+    from airspace.trade.services import record_shipment, sell_drone
+
+    if Shipment.objects.filter(customs_reference=DEMO_SHIPMENT).exists():
+        return
+    dealer = get_user_model().objects.get(username="dealer")
+    shipment = record_shipment(
+        user=dealer,
+        customs_reference=DEMO_SHIPMENT,
+        imported_on=date(2026, 11, 2),
+        drones=[
+            {
+                "serial_number": f"DJI-M3E-900{n}",
+                "remote_id": f"1581F5FKD900{n}",
+                "manufacturer": "DJI",
+                "model": "Mavic 3 Enterprise",
+                "category": Aircraft.Category.MULTIROTOR,
+                "mtow_kg": "0.915",
+            }
+            for n in (1, 2, 3)
+        ],
+    )
+    first, second, _ = shipment.drones.order_by("serial_number")
+    tigris = Operator.objects.get(name="Tigris Aerial Media")
+    sell_drone(
+        user=dealer, drone_id=first.pk, buyer_name=tigris.name, buyer_operator=tigris, sold_on=date(2026, 11, 20)
+    )
+    sell_drone(
+        user=dealer,
+        drone_id=second.pk,
+        buyer_name="Karim Hassan",
+        buyer_national_id="IQ-19880412-77",
+        sold_on=date(2026, 11, 21),
+    )

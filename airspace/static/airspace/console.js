@@ -487,8 +487,10 @@
       const altitude = track.position ? ` · ${Math.round(track.position.altitude_m)} m` : "";
       const who = payload.aircraft ? ` · ${payload.aircraft.serial_number} of ${payload.aircraft.operator}` : " · no registered aircraft";
       const zone = payload.zone ? ` · inside ${payload.zone.kind} zone ${payload.zone.name}` : "";
+      // Where an unregistered drone entered the country (a dealer's import): the patrol's lead.
+      const trace = payload.trace ? ` · ${payload.trace}` : "";
       return `${CLASSIFICATION_WORDS[track.classification] || track.classification} · ${track.sensor_track_id} ` +
-        `(seen by ${track.sensor})${who}${altitude}${zone}${following(payload)}`;
+        `(seen by ${track.sensor})${who}${trace}${altitude}${zone}${following(payload)}`;
     }
     return "";
   }
