@@ -25,7 +25,8 @@ def people(make_user, make_permit, make_zone):
     make_user(roles.COMMAND_STAFF, username="officer")
     make_user(roles.SENIOR_OFFICER, username="senior")
     make_user(roles.AIR_DEFENSE, username="airdefense")
-    return {"pilot": permit, "officer": permit, "senior": permit, "airdefense": None}
+    make_user(roles.DEALER, username="dealer", organization="Babylon Drone Imports")
+    return {"pilot": permit, "officer": permit, "senior": permit, "airdefense": None, "dealer": None}
 
 
 def pages_of(page, base_url, permit):
@@ -47,7 +48,7 @@ def assert_fits(page, path, width):
         )
 
 
-@pytest.mark.parametrize("username", ["pilot", "officer", "senior", "airdefense"])
+@pytest.mark.parametrize("username", ["pilot", "officer", "senior", "airdefense", "dealer"])
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_no_page_is_wider_than_the_screen(live_server, signed_in, people, username, viewport):
     page = signed_in(username, PASSWORD, viewport=viewport)
