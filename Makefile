@@ -64,8 +64,10 @@ test: install-dev browser lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # The screenshots in docs/screenshots/, taken by the browser tests.
+# Every browser test that takes one (they call tests/fixtures_browser.py's screenshot()).
 screenshots: install-dev browser
-	UPDATE_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest tests/end_to_end/test_browser.py tests/end_to_end/test_browser_console.py
+	UPDATE_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest \
+		$$(grep -rl --include='test_*.py' 'screenshot(' tests)
 
 bench: install-dev
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)

@@ -256,3 +256,18 @@ def test_the_console_on_a_390_px_phone(celery_worker, live_server, signed_in, co
     button = console.locator("#notifications li.hostile button.acknowledge").bounding_box()
     assert button["x"] + button["width"] <= PHONE["width"]
     screenshot(console, "console-phone.png")
+
+
+def test_the_pilot_reported_by_remote_id_is_on_the_map_and_in_the_alert(
+    celery_worker, live_server, signed_in, console_users
+):
+    console = open_console(signed_in, live_server)
+    hostile = report("rid-drone-1", 33.30, 44.40)
+    hostile["operator"] = {"lat": 33.26, "lon": 44.31}
+    post_reports(live_server, console_users["radar"], hostile)
+
+    alert = console.locator("#notifications li.hostile").first
+    expect(alert.locator(".pilot")).to_contain_text("Pilot at 33.26000, 44.31000")
+    expect(console.locator("#console-map path.pilot.hostile")).to_have_count(1)
+    console.locator("#console-map path.pilot").hover()
+    expect(console.locator(".leaflet-tooltip")).to_contain_text("PILOT of rid-drone-1")

@@ -238,6 +238,21 @@
     return `<svg width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" aria-hidden="true">${shape}</svg>`;
   }
 
+  // The pilot of a track (from Remote ID): a small square in the track's colour, a dashed line to the drone.
+  function pilotMarker(track, threat) {
+    const pilot = [track.operator_position.lat, track.operator_position.lon];
+    const label = `PILOT of ${track.sensor_track_id} · ${latLon(pilot[0], pilot[1])}`;
+    return [
+      L.polyline([pilot, [track.last_lat, track.last_lon]], {
+        color: THREAT_COLOURS[threat], weight: 1, dashArray: "1 5", interactive: false,
+      }),
+      L.circleMarker(pilot, {
+        radius: 6, color: THREAT_COLOURS[threat], weight: 2, fillColor: "#fff", fillOpacity: 1,
+        className: `pilot ${threat}`,
+      }).bindTooltip(AirspaceMap.textLabel(label)),
+    ];
+  }
+
   function trackMarker(track) {
     const threat = threatOf(track);
     const size = threat === "friendly" ? 14 : 20;
@@ -314,6 +329,7 @@
       }
       const marker = trackMarker(track).addTo(trackLayer);
       trackMarkers.set(track.id, marker);
+      if (track.operator_position) pilotMarker(track, threat).forEach((layer) => layer.addTo(trackLayer));
     });
     trails.forEach((_, id) => { if (!present.has(id)) trails.delete(id); });
     document.getElementById("track-count").textContent = String(page.count);
@@ -598,6 +614,16 @@
       where.className = "where";
       where.textContent = subject.where;
       item.appendChild(where);
+    }
+    // Where the pilot is, when the drone's Remote ID gives it (airspace/surveillance/remote_id.py):
+    // what a patrol needs to find the person, not only the drone.
+    const pilot = notification.payload && notification.payload.track && notification.payload.track.operator_position;
+    if (pilot && typeof pilot.lat === "number" && typeof pilot.lon === "number") {
+      const line = document.createElement("div");
+      line.className = "pilot";
+      line.textContent = `Pilot at ${latLon(pilot.lat, pilot.lon)}` +
+        (pilot.observed_at ? ` (reported ${AirspaceTime.format(pilot.observed_at, "time")})` : "");
+      item.appendChild(line);
     }
     // The incident the alert opened or joined (airspace/incidents): where air defense works it. A line
     // of its own, so that a click on the alert's text still finds the track on the map.
