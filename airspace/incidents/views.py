@@ -17,6 +17,7 @@ from airspace import roles
 from airspace.registry.models import Operator
 from airspace.templatetags.display import display_zone
 from airspace.web.page_forms import save_form, validate_form
+from airspace.web.places import where
 from airspace.zones.models import RestrictedZone
 from airspace.zones.selectors import zones_on_map
 
@@ -64,9 +65,15 @@ def incident_detail(request, pk):
         return redirect("incident-detail", pk=incident.merged_into_id)
     tracks = list(incident.tracks.all())
     assigned = {assignment.unit_id for assignment in incident.assignments.all()}
+    # Where each track's pilot was reported (Remote ID gives the operator's position): a patrol's goal.
+    pilots = {
+        link.track_id: {**link.track.operator_position, **where(link.track.operator_lat, link.track.operator_lon)}
+        for link in tracks
+        if link.track.operator_position
+    }
     context = {
         "incident": incident,
-        "tracks": [(link, selectors.identification(link)) for link in tracks],
+        "tracks": [(link, selectors.identification(link), pilots.get(link.track_id)) for link in tracks],
         "timeline": selectors.timeline(incident),
         "may_respond": can_proceed(incident.respond),
         "may_close": incident.state in ACTIVE_STATES,
@@ -82,6 +89,7 @@ def incident_detail(request, pk):
                     "classification": link.track.classification,
                     "lat": link.track.last_lat,
                     "lon": link.track.last_lon,
+                    "pilot": pilots.get(link.track_id),
                 }
                 for link in tracks
             ],
