@@ -55,15 +55,24 @@ def _key_path() -> Path:
     return Path(settings.PERMIT_SIGNING_KEY_FILE or settings.BASE_DIR / ".permit_signing_key")
 
 
-def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
-    """Write a key file readable by its owner only, replacing any in one step (never half a key)."""
+def write_private_key(path: Path, key: Ed25519PrivateKey, *, replace: bool = True) -> None:
+    """Write a key file readable by its owner only, in one step (never half a key). replace=False
+    keeps a key another process wrote first (two processes starting at once agree on one key)."""
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".permit-key-")
     with os.fdopen(handle, "wb") as file:
         file.write(pem)
     os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    if replace:
+        os.replace(temporary, path)
+        return
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
 
 
 def signing_key() -> Ed25519PrivateKey:
@@ -73,7 +82,7 @@ def signing_key() -> Ed25519PrivateKey:
     if not path.exists():
         if settings.PERMIT_SIGNING_KEY_FILE:
             raise KeyUnavailable(f"PERMIT_SIGNING_KEY_FILE names {path}, which does not exist.")
-        write_private_key(path, Ed25519PrivateKey.generate())
+        write_private_key(path, Ed25519PrivateKey.generate(), replace=False)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyUnavailable(f"{path} does not hold an Ed25519 private key.")

@@ -175,3 +175,20 @@ def test_the_approvals_token_is_stored_with_the_permit_in_effect(make_permit):
     permit = make_permit(State.ACTIVE)
     assert FlightPermit.objects.get(pk=permit.pk).signature.token.count(".") == 2
     assert datetime.now(UTC) - permit.signature.signed_at < timedelta(minutes=5)
+
+
+def test_two_processes_making_the_first_key_at_once_agree_on_one(tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from permits.signing import public_jwk, write_private_key
+
+    path = tmp_path / "signing-key.pem"
+    first, second = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    write_private_key(path, first, replace=False)
+    write_private_key(path, second, replace=False)  # the slower process keeps the first one's key
+
+    from cryptography.hazmat.primitives import serialization
+
+    kept = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    assert public_jwk(kept.public_key())["kid"] == public_jwk(first.public_key())["kid"]
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
