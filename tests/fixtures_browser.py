@@ -69,6 +69,6 @@ def screenshot(page, name):
         folder = DOCS_SCREENSHOTS
     else:
         folder = Path(tempfile.gettempdir()) / "airspace-screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / name), full_page=True)
     return folder / name

@@ -1,13 +1,15 @@
 """Every page of every role on a 390 px phone and on a desktop, in headless Chromium: nothing is wider
 than the screen (no sideways scrolling), and the header's navigation, the user's name and Log out
 are on the screen. The pages are found as a person finds them — by following the navigation of each
-role — so a page added later is checked without being named here."""
+role — so a page added later is checked without being named here. Each page's screenshot is the
+gallery of docs/screenshots/pages/ (`make screenshots`)."""
 
 import pytest
 
 from airspace import roles
 from permits.models import State
 from tests.conftest import PASSWORD, square
+from tests.fixtures_browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,6 +61,9 @@ def test_no_page_is_wider_than_the_screen(live_server, signed_in, people, userna
         assert response.status == 200, path
         page.wait_for_load_state("networkidle")
         assert_fits(page, path, viewport["width"])
+        # The gallery of every page (docs/screenshots/pages/, linked from the README).
+        slug = path.strip("/").replace("/", "-") or "home"
+        screenshot(page, f"pages/{username}-{slug}{'-phone' if viewport is PHONE else ''}.png")
 
 
 def test_a_list_becomes_one_labelled_card_per_row_on_a_phone(live_server, signed_in, people):
