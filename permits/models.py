@@ -11,6 +11,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from airspace import roles
 from airspace.registry.models import Aircraft, Operator
+from airspace.web.history import TransitionRecord
 from airspace.zones.models import RestrictedZone
 
 
@@ -383,24 +384,17 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
         self.needs_senior = False
 
 
-class PermitTransitionLog(models.Model):
+class PermitTransitionLog(TransitionRecord):
     """The permit's history: one row per transition, who made it, when, and why."""
 
     permit = models.ForeignKey(FlightPermit, on_delete=models.CASCADE, related_name="history")
     transition = models.CharField(max_length=30)
     from_state = models.CharField(max_length=20, choices=State.choices)
     to_state = models.CharField(max_length=20, choices=State.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.permit} {self.from_state} -> {self.to_state}"
+    @property
+    def subject(self):
+        return self.permit
 
     @property
     def label(self):

@@ -15,6 +15,7 @@ from airspace.air_defense.models import WebhookSubscription
 from airspace.places import describe
 from airspace.registry.identifiers import IdentifierField
 from airspace.registry.models import Aircraft, Operator
+from airspace.web.history import TransitionRecord
 from airspace.zones.models import RestrictedZone
 
 
@@ -128,24 +129,17 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         self.reason = reason
 
 
-class IncidentTransitionLog(models.Model):
+class IncidentTransitionLog(TransitionRecord):
     """The incident's history: one row per transition, who made it, when, and why."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="history")
     transition = models.CharField(max_length=30)
     from_state = models.CharField(max_length=20, choices=State.choices)
     to_state = models.CharField(max_length=20, choices=State.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.incident} {self.from_state} -> {self.to_state}"
+    @property
+    def subject(self):
+        return self.incident
 
 
 class UnknownDrone(models.Model):

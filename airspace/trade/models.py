@@ -9,6 +9,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from airspace import roles
 from airspace.registry.identifiers import IdentifierField
 from airspace.registry.models import Aircraft, Operator
+from airspace.web.history import TransitionRecord
 
 
 class Dealer(models.Model):
@@ -195,21 +196,14 @@ class Transfer(FSMModelMixin, models.Model):
         self.decided_at = timezone.now()
 
 
-class TransferTransitionLog(models.Model):
+class TransferTransitionLog(TransitionRecord):
     """The transfer's history: one row per transition, who made it, when, and why."""
 
     transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="history")
     transition = models.CharField(max_length=20)
     from_state = models.CharField(max_length=20, choices=TransferState.choices)
     to_state = models.CharField(max_length=20, choices=TransferState.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.transfer} {self.from_state} -> {self.to_state}"
+    @property
+    def subject(self):
+        return self.transfer
