@@ -18,11 +18,11 @@ from .serializers import (
     IncidentDetailSerializer,
     IncidentSerializer,
     IncidentTransitionLogSerializer,
+    IncidentTransitionRequestSerializer,
     ResolveRequestSerializer,
     ResponseUnitSerializer,
     StatisticsQuerySerializer,
     StatisticsSerializer,
-    TransitionRequestSerializer,
 )
 
 ERRORS = {
@@ -69,12 +69,12 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         incident = self.get_object()
         return Response(IncidentTransitionLogSerializer(incident.history.select_related("actor"), many=True).data)
 
-    @extend_schema(request=TransitionRequestSerializer, responses={200: IncidentDetailSerializer, **ERRORS})
+    @extend_schema(request=IncidentTransitionRequestSerializer, responses={200: IncidentDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
         """Someone is on it (open → responding)."""
         incident = self.get_object()
-        body = TransitionRequestSerializer(data=request.data)
+        body = IncidentTransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.respond(incident_id=incident.pk, user=request.user, reason=body.validated_data["reason"])
         return self._answer(incident.pk)
@@ -96,12 +96,12 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return self._answer(incident.pk)
 
-    @extend_schema(request=TransitionRequestSerializer, responses={200: IncidentDetailSerializer, **ERRORS})
+    @extend_schema(request=IncidentTransitionRequestSerializer, responses={200: IncidentDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         """A false alarm (open or responding → dismissed); `reason` is required."""
         incident = self.get_object()
-        body = TransitionRequestSerializer(data=request.data)
+        body = IncidentTransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.dismiss(incident_id=incident.pk, user=request.user, reason=body.validated_data["reason"])
         return self._answer(incident.pk)

@@ -154,11 +154,11 @@ class IncidentTransitionLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TransitionRequestSerializer(serializers.Serializer):
+class IncidentTransitionRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=FREE_TEXT_MAX_LENGTH)
 
 
-class ResolveRequestSerializer(TransitionRequestSerializer):
+class ResolveRequestSerializer(IncidentTransitionRequestSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     permit = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=20, help_text="For 'authorized': the permit reference."
