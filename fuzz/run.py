@@ -39,6 +39,7 @@ ROLES = {
     "senior_officer": "senior",
     "air_defense": "airdefense",
     "sensor": "radar1",
+    "dealer": "dealer",
 }
 DEMO_PASSWORD = "airspace-demo"
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance"
