@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -15,7 +14,7 @@ from airspace import roles
 from airspace.incidents.selectors import recent_violations_by_operator
 from airspace.web.filters import INCLUDE_AREA, AreaOnRequestMixin
 from airspace.zones import formats
-from airspace.zones.api import export_response
+from airspace.zones.api import EXPORT_RESPONSES, export_response
 from airspace.zones.selectors import active_zones
 
 from . import services, signing
@@ -27,6 +26,7 @@ from .serializers import (
     FlightPermitSerializer,
     FlightPermitSummarySerializer,
     PermitTransitionLogSerializer,
+    PermitVerifyQuerySerializer,
     SignedPermitSerializer,
     TransitionRequestSerializer,
 )
@@ -148,7 +148,7 @@ class FlightPermitViewSet(
         permit = self.get_object()
         return Response(PermitTransitionLogSerializer(permit.history.select_related("actor"), many=True).data)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses=EXPORT_RESPONSES)
     @action(
         detail=False,
         methods=["get"],
@@ -193,7 +193,9 @@ class FlightPermitViewSet(
     def verify(self, request):
         """Public: whether a signed permit still stands (valid) or was revoked or cancelled since it
         was signed (revoked). Nothing else about the permit; a few requests a minute per address."""
-        token, reference = request.query_params.get("token", ""), request.query_params.get("reference", "")
+        query = PermitVerifyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        token, reference = query.validated_data["token"], query.validated_data["reference"]
         if token:
             verification = signing.verify_token(token)
             if verification.claims is None:

@@ -155,3 +155,10 @@ class SignedPermitSerializer(serializers.Serializer):
 
     def get_qr_png(self, signature) -> str:
         return qr_png_base64(signature.token)
+
+
+class PermitVerifyQuerySerializer(serializers.Serializer):
+    """The public check of a signed permit: the token a checkpoint scanned, or the permit's reference."""
+
+    token = serializers.CharField(required=False, allow_blank=True, default="", max_length=8000)
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)

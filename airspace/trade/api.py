@@ -135,6 +135,9 @@ class ShipmentViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.G
 class AwaitingRegistrationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Drones sold to the caller's operator organization, awaiting its confirmation."""
 
+    # An id is a number: anything else is a 404 at the router, never a lookup that fails later.
+    lookup_value_regex = "[0-9]+"
+
     serializer_class = ImportedDroneSerializer
     permission_classes = [IsAuthenticated]
 

@@ -42,7 +42,8 @@ class ImportedDroneSerializer(serializers.ModelSerializer):
     imported_on = serializers.DateField(source="shipment.imported_on", read_only=True)
     sold_to = serializers.SerializerMethodField()
     sold_on = serializers.SerializerMethodField()
-    aircraft = serializers.PrimaryKeyRelatedField(read_only=True)
+    # None until the buyer confirms it into the registry.
+    aircraft = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = ImportedDrone

@@ -36,6 +36,10 @@ def read_upload(upload):
         raise ValidationError({"file": [str(exc)], "feature": exc.feature, "field": exc.field}) from None
 
 
+# What an export answers with, by format (zones/formats.py CONTENT_TYPES), for the schema.
+EXPORT_RESPONSES = {(200, content_type): OpenApiTypes.BINARY for content_type in formats.CONTENT_TYPES.values()}
+
+
 def export_response(shapes, file_format, *, title, filename):
     """A download of shapes in one of the formats (zones/formats.py)."""
     response = HttpResponse(
@@ -102,7 +106,7 @@ class RestrictedZoneViewSet(AreaOnRequestMixin, viewsets.ModelViewSet):
             raise ValidationError({"file": [str(exc)], "feature": exc.feature, "field": exc.field}) from None
         return Response(ZoneImportPlanSerializer(plan, context={"dry_run": body.validated_data["dry_run"]}).data)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses=EXPORT_RESPONSES)
     @action(
         detail=False,
         methods=["get"],
