@@ -36,8 +36,12 @@ def read_upload(upload):
         raise ValidationError({"file": [str(exc)], "feature": exc.feature, "field": exc.field}) from None
 
 
-# What an export answers with, by format (zones/formats.py CONTENT_TYPES), for the schema.
-EXPORT_RESPONSES = {(200, content_type): OpenApiTypes.BINARY for content_type in formats.CONTENT_TYPES.values()}
+# What an export answers with, by format (zones/formats.py CONTENT_TYPES), for the schema: the two
+# JSON formats are JSON objects, KML is a document.
+EXPORT_RESPONSES = {
+    (200, content_type): OpenApiTypes.BINARY if content_type.endswith("xml") else OpenApiTypes.OBJECT
+    for content_type in formats.CONTENT_TYPES.values()
+}
 
 
 def export_response(shapes, file_format, *, title, filename):
