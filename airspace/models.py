@@ -17,7 +17,15 @@ from .incidents.models import (
 )
 from .notices.models import OperatorNotice
 from .registry.models import Aircraft, Operator, OperatorMembership
-from .surveillance.models import HOSTILE_CLASSIFICATIONS, AirspaceVersion, Classification, PositionReport, Sensor, Track
+from .surveillance.models import (
+    HOSTILE_CLASSIFICATIONS,
+    AirspaceChange,
+    AirspaceVersion,
+    Classification,
+    PositionReport,
+    Sensor,
+    Track,
+)
 from .trade.models import Dealer, DealerMembership, ImportedDrone, Sale, Shipment, Transfer, TransferTransitionLog
 from .zones.models import RestrictedZone
 
@@ -25,6 +33,7 @@ __all__ = [
     "HOSTILE_CLASSIFICATIONS",
     "AirDefenseNotification",
     "Aircraft",
+    "AirspaceChange",
     "AirspaceVersion",
     "Classification",
     "Dealer",

@@ -3,10 +3,12 @@ numpy and shapely with no Django, so that it can be tested and benchmarked alone
 loaded from the database and kept current by airspace_index.py.
 
 The permits in effect and the restricted zones live in an in-memory shapely 2 STRtree per process
-(`AirspaceIndex`), queried once per batch for all its points. The index is rebuilt when the
-airspace version — a counter that every permit or zone change counts up in its own transaction,
-read from the database once per batch — changes, so every process sees an approval or revocation
-at its next batch.
+(`AirspaceIndex`), queried once per batch for all its points. When the airspace version — a counter
+that every permit or zone change counts up in its own transaction, read from the database once per
+batch — changes, each process applies the changes to its index (`with_permits`, `with_zones`: the
+entries of the changed permits or zones replaced, the arrays and the tree rebuilt from the
+geometries already in memory), so every process sees an approval or revocation at its next batch
+without reading every permit in effect again.
 
 The rules, for a report with identifier X (its Remote ID, or an aircraft serial number) at time t:
 - `unregistered`: no identifier, or one the registry does not know;
@@ -25,12 +27,13 @@ Flight following (following.py) measures how far a nonconforming report is from 
 (`excursion_m`) and which zones a lost drone was near (`zones_near`): also here, without Django.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 
-from airspace.geometry import MetricPolygons, degree_boxes, distances_to_polygons_m
+from airspace.geometry import MetricPolygons, degree_boxes, distances_to_polygons_m, metric_polygons
 
 # Classification codes of the vectorized arrays, in order of the Classification choices.
 AUTHORIZED, NONCONFORMING, UNAUTHORIZED, UNREGISTERED = range(4)
@@ -64,6 +67,10 @@ class AirspaceIndex:
     """Immutable once built; a rebuild makes a new one, so readers in other threads never see half."""
 
     version: tuple
+    # The permit ids, ascending, parallel to `permits` and the permit arrays; and which are in effect
+    # (approved or active) rather than completed: what an incremental update needs to find its place.
+    permit_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    permit_in_effect: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     permits: list[PermitInEffect] = field(default_factory=list)
     permit_tree: shapely.STRtree | None = None
     permit_areas: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
@@ -81,6 +88,7 @@ class AirspaceIndex:
     last_completed_permit_of_aircraft: dict[int, int] = field(default_factory=dict)
     # the volumes themselves (not grown by the tolerance), in metres: how far a report strayed
     permit_volumes: MetricPolygons | None = None
+    zone_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     zones: list[ZoneEntry] = field(default_factory=list)
     zone_tree: shapely.STRtree | None = None
     zone_areas: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
@@ -94,6 +102,198 @@ class AirspaceIndex:
     zone_scheduled: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     zone_windows: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     valid_until_s: float = float("inf")
+    # The tolerance the permit areas were grown by (a different setting makes a new index).
+    tolerance_m: float = 0.0
+    # When the first completed permit of the index can no longer cover an accepted report: then the
+    # process drops it (airspace_index.current_index), as a full build would not read it.
+    prune_at_s: float = float("inf")
+
+
+@dataclass(frozen=True)
+class PermitRows:
+    """Permits to put in an index, as columns: `areas` grown by the tolerance, `volumes` as they are
+    (metric_polygon frames); `in_effect` tells approved and active permits from completed ones."""
+
+    ids: np.ndarray
+    references: list[str]
+    aircraft: np.ndarray
+    min_alt: np.ndarray
+    max_alt: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+    in_effect: np.ndarray
+    areas: np.ndarray
+    volumes: MetricPolygons
+
+    def __len__(self):
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class ZoneRows:
+    """Zones to put in an index, as columns; `windows` is None for a zone without a schedule, else
+    its (starts, ends) in epoch seconds."""
+
+    ids: np.ndarray
+    entries: list[ZoneEntry]
+    areas: np.ndarray
+    min_alt: np.ndarray
+    max_alt: np.ndarray
+    prohibited: np.ndarray
+    windows: list[tuple[np.ndarray, np.ndarray] | None]
+    metric: MetricPolygons
+
+    def __len__(self):
+        return len(self.ids)
+
+
+def _merged(old_ids, removed_ids, added_ids):
+    """Which old entries stay (a mask) and the order (ascending id) of `kept + added`: the index keeps
+    its entries in id order, so an updated index is the very index a full build would make."""
+    keep = ~np.isin(old_ids, np.concatenate([np.asarray(removed_ids, dtype=np.int64), added_ids]))
+    ids = np.concatenate([old_ids[keep], added_ids])
+    return keep, np.argsort(ids, kind="stable"), ids
+
+
+def _merge_metric(old: MetricPolygons | None, keep, new: MetricPolygons, order) -> MetricPolygons:
+    if old is None:
+        return MetricPolygons(new.polygons[order], new.lon0[order], new.lat0[order], new.x_scale[order])
+    return MetricPolygons(
+        *(
+            np.concatenate([getattr(old, name)[keep], getattr(new, name)])[order]
+            for name in ("polygons", "lon0", "lat0", "x_scale")
+        )
+    )
+
+
+def with_permits(index: AirspaceIndex, *, removed_ids, added: PermitRows, version=None) -> AirspaceIndex:
+    """A new index with the permits `removed_ids` taken out and `added` put in (replacing any entry of
+    the same id); the zones shared with `index`. Costs one STRtree build over the geometries already
+    in memory (shapely 2 trees cannot change) and a few array copies, no database."""
+    keep, order, ids = _merged(index.permit_ids, removed_ids, added.ids)
+
+    def merge(old, new):
+        return np.concatenate([old[keep], new])[order]
+
+    kept = [permit for permit, stays in zip(index.permits, keep.tolist(), strict=True) if stays]
+    new = [
+        PermitInEffect(pk, reference, aircraft_id)
+        for pk, reference, aircraft_id in zip(
+            added.ids.tolist(), added.references, added.aircraft.tolist(), strict=True
+        )
+    ]
+    merged = kept + new
+    updated = dataclasses.replace(
+        index,
+        version=index.version if version is None else version,
+        permit_ids=ids[order],
+        permit_in_effect=merge(index.permit_in_effect, added.in_effect),
+        permits=[merged[at] for at in order.tolist()],
+        permit_areas=merge(index.permit_areas, added.areas),
+        permit_aircraft=merge(index.permit_aircraft, added.aircraft),
+        permit_min_alt=merge(index.permit_min_alt, added.min_alt),
+        permit_max_alt=merge(index.permit_max_alt, added.max_alt),
+        permit_start_s=merge(index.permit_start_s, added.start_s),
+        permit_end_s=merge(index.permit_end_s, added.end_s),
+        permit_volumes=_merge_metric(index.permit_volumes, keep, added.volumes, order),
+    )
+    updated.permit_tree = shapely.STRtree(updated.permit_areas) if len(ids) else None
+    if not len(ids):
+        updated.permit_volumes = None
+    _index_aircraft(updated)
+    return updated
+
+
+def _index_aircraft(index: AirspaceIndex):
+    """The per-aircraft lookups of classify(): its first permit in effect (lowest id), its completed
+    permit that ended last (lowest id among equals), and every aircraft with a permit."""
+    in_effect = np.flatnonzero(index.permit_in_effect)
+    aircraft, first = np.unique(index.permit_aircraft[in_effect], return_index=True)
+    index.first_permit_of_aircraft = dict(zip(aircraft.tolist(), in_effect[first].tolist(), strict=True))
+    completed = np.flatnonzero(~index.permit_in_effect)
+    aircraft = index.permit_aircraft[completed]
+    order = np.lexsort((completed, -index.permit_end_s[completed], aircraft))
+    aircraft, completed = aircraft[order], completed[order]
+    last = np.ones(len(aircraft), dtype=bool)
+    last[1:] = aircraft[1:] != aircraft[:-1]
+    index.last_completed_permit_of_aircraft = dict(zip(aircraft[last].tolist(), completed[last].tolist(), strict=True))
+    index.aircraft_with_permits = set(np.unique(index.permit_aircraft).tolist())
+
+
+def without_completed_before(index: AirspaceIndex, cutoff_s: float) -> AirspaceIndex:
+    """The index without the completed permits that ended before `cutoff_s`: they can no longer
+    cover a report that is accepted (the oldest report accepted is younger)."""
+    gone = index.permit_ids[~index.permit_in_effect & (index.permit_end_s < cutoff_s)]
+    if not len(gone):
+        return index
+    return with_permits(index, removed_ids=gone, added=empty_permit_rows())
+
+
+def earliest_completed_end_s(index: AirspaceIndex) -> float:
+    """When the first completed permit of the index ended (inf if none)."""
+    ends = index.permit_end_s[~index.permit_in_effect]
+    return float(ends.min()) if len(ends) else float("inf")
+
+
+def empty_permit_rows() -> PermitRows:
+    return PermitRows(
+        ids=np.empty(0, dtype=np.int64),
+        references=[],
+        aircraft=np.empty(0, dtype=np.int64),
+        min_alt=np.empty(0),
+        max_alt=np.empty(0),
+        start_s=np.empty(0),
+        end_s=np.empty(0),
+        in_effect=np.empty(0, dtype=bool),
+        areas=np.empty(0, dtype=object),
+        volumes=metric_polygons([]),
+    )
+
+
+def with_zones(index: AirspaceIndex, *, removed_ids, added: ZoneRows, version=None) -> AirspaceIndex:
+    """A new index with the zones `removed_ids` taken out and `added` put in (replacing any entry of
+    the same id); the permits shared with `index`."""
+    keep, order, ids = _merged(index.zone_ids, removed_ids, added.ids)
+
+    def merge(old, new):
+        return np.concatenate([old[keep], new])[order]
+
+    old_windows = [index.zone_windows.get(at) for at in range(len(index.zone_ids))]
+    kept_windows = [windows for windows, stays in zip(old_windows, keep.tolist(), strict=True) if stays]
+    windows = kept_windows + list(added.windows)
+    kept = [zone for zone, stays in zip(index.zones, keep.tolist(), strict=True) if stays]
+    entries = kept + list(added.entries)
+    updated = dataclasses.replace(
+        index,
+        version=index.version if version is None else version,
+        zone_ids=ids[order],
+        zones=[entries[at] for at in order.tolist()],
+        zone_areas=merge(index.zone_areas, added.areas),
+        zone_min_alt=merge(index.zone_min_alt, added.min_alt),
+        zone_max_alt=merge(index.zone_max_alt, added.max_alt),
+        zone_prohibited=merge(index.zone_prohibited, added.prohibited),
+        zone_metric=_merge_metric(index.zone_metric, keep, added.metric, order),
+    )
+    windows = [windows[at] for at in order.tolist()]
+    updated.zone_scheduled = np.array([w is not None for w in windows], dtype=bool)
+    updated.zone_windows = {at: w for at, w in enumerate(windows) if w is not None}
+    updated.zone_tree = shapely.STRtree(updated.zone_areas) if len(ids) else None
+    if not len(ids):
+        updated.zone_metric = None
+    return updated
+
+
+def empty_zone_rows() -> ZoneRows:
+    return ZoneRows(
+        ids=np.empty(0, dtype=np.int64),
+        entries=[],
+        areas=np.empty(0, dtype=object),
+        min_alt=np.empty(0),
+        max_alt=np.empty(0),
+        prohibited=np.empty(0, dtype=bool),
+        windows=[],
+        metric=metric_polygons([]),
+    )
 
 
 def index_arrays(polygons):

@@ -211,6 +211,31 @@ class AirspaceVersion(models.Model):
     counter, unlike timestamps, cannot miss a change that commits after a later-stamped one."""
 
     number = models.BigIntegerField(default=0)
+    # Drawn at random with every change: a process holding version N tells "the N it built from"
+    # from another N reached after the counter went back (a transaction rolled back, as in the
+    # tests; a database restored), and then rebuilds instead of trusting a stale index.
+    token = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"airspace version {self.number}"
+
+
+class AirspaceChange(models.Model):
+    """What each airspace version changed, written in the same transaction as the counter: a process
+    whose index is at version N reads the changes after N and applies them to its index (one permit
+    or zone re-read each) instead of rebuilding it from every permit in effect. Pruned to the last
+    AIRSPACE_CHANGES_KEPT; a process further behind, or that finds a gap, rebuilds in full."""
+
+    class Kind(models.TextChoices):
+        PERMIT = "permit"
+        ZONE = "zone"
+        # Anything not done through the models (a bulk load): every process rebuilds in full.
+        EVERYTHING = "everything"
+
+    number = models.BigIntegerField(primary_key=True)
+    token = models.BigIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.BigIntegerField(null=True)
+
+    def __str__(self):
+        return f"airspace version {self.number}: {self.kind} {self.object_id}"
