@@ -276,6 +276,41 @@ def metric_polygons(frames) -> MetricPolygons:
     )
 
 
+def metric_polygons_of(polygons) -> MetricPolygons:
+    """metric_polygon() of many polygons at once, with the same arithmetic: one vectorized pass over
+    all their vertices instead of a Python call per polygon (a national index holds tens of
+    thousands; one by one they took seconds of CPU to load)."""
+    polygons = np.asarray(polygons, dtype=object)
+    centroids = shapely.centroid(polygons)
+    lon0, lat0 = shapely.get_x(centroids), shapely.get_y(centroids)
+    # math.cos as _local_frame does (numpy's may differ in the last bit): the frames are the same.
+    x_scale = np.array([METRES_PER_DEGREE_LAT * math.cos(math.radians(lat)) for lat in lat0.tolist()], dtype=float)
+    coordinates, owner = shapely.get_coordinates(polygons, return_index=True)
+    metres = np.column_stack(
+        [(coordinates[:, 0] - lon0[owner]) * x_scale[owner], (coordinates[:, 1] - lat0[owner]) * METRES_PER_DEGREE_LAT]
+    )
+    return MetricPolygons(
+        polygons=shapely.set_coordinates(shapely.transform(polygons, lambda xy: xy), metres),
+        lon0=lon0,
+        lat0=lat0,
+        x_scale=x_scale,
+    )
+
+
+def buffer_metres_of(metric: MetricPolygons, metres: float) -> np.ndarray:
+    """buffer_metres() of many polygons at once, from their metric_polygons_of(): grown in metres in
+    each polygon's frame, back to lon/lat, in vectorized calls."""
+    grown = shapely.buffer(metric.polygons, metres, quad_segs=4)
+    coordinates, owner = shapely.get_coordinates(grown, return_index=True)
+    degrees = np.column_stack(
+        [
+            coordinates[:, 0] / metric.x_scale[owner] + metric.lon0[owner],
+            coordinates[:, 1] / METRES_PER_DEGREE_LAT + metric.lat0[owner],
+        ]
+    )
+    return shapely.set_coordinates(grown, degrees)
+
+
 def distances_to_polygons_m(metric: MetricPolygons, which, lon, lat) -> np.ndarray:
     """Metres from each point (lon[i], lat[i]) to the polygon metric.polygons[which[i]]; 0 inside."""
     which = np.asarray(which, dtype=np.int64)

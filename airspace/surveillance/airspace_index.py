@@ -21,12 +21,13 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from airspace.geometry import buffer_metres, metric_polygon, metric_polygons, polygon_from_boundary
+from airspace.geometry import buffer_metres_of, metric_polygons, metric_polygons_of
 from airspace.registry.models import Aircraft, Operator
 from airspace.zones import schedule as zone_schedule
 from airspace.zones.models import RestrictedZone
@@ -126,15 +127,26 @@ def _permits_that_may_cover():
 
 def _permit_rows(permits) -> PermitRows:
     """The permits of a queryset as index rows: the columns in one query, the boundaries of only the
-    permits this process has not buffered yet (up to MAX_AREA_VERTICES vertices each)."""
+    permits this process has not buffered yet (up to MAX_AREA_VERTICES vertices each), parsed and
+    grown by the tolerance in vectorized calls (geometry.metric_polygons_of)."""
     tolerance_m = settings.TRACK_TOLERANCE_M
     rows = list(permits.values_list(*PERMIT_COLUMNS))
     missing = [pk for pk, *_ in rows if (pk, tolerance_m) not in _buffered_permit_areas or pk not in _permit_volumes_m]
-    for start in range(0, len(missing), 500):
-        for pk, boundary in permits.filter(pk__in=missing[start : start + 500]).values_list("pk", "boundary"):
-            volume = polygon_from_boundary(boundary)
-            _buffered_permit_areas[(pk, tolerance_m)] = buffer_metres(volume, tolerance_m)
-            _permit_volumes_m[pk] = metric_polygon(volume)
+    # Most of them missing (a process starting): one query for all; a few (a rebuild): by id.
+    if len(missing) > len(rows) // 2:
+        chunks = [permits]
+    else:
+        chunks = [permits.filter(pk__in=missing[start : start + 500]) for start in range(0, len(missing), 500)]
+    for chunk in chunks if missing else []:
+        read = list(chunk.annotate(boundary_text=Cast("boundary", TextField())).values_list("pk", "boundary_text"))
+        if not read:
+            continue
+        polygons = shapely.from_geojson([text for _, text in read])
+        volumes = metric_polygons_of(polygons)
+        grown = buffer_metres_of(volumes, tolerance_m) if tolerance_m > 0 else polygons
+        for at, (pk, _) in enumerate(read):
+            _buffered_permit_areas[(pk, tolerance_m)] = grown[at]
+            _permit_volumes_m[pk] = (volumes.polygons[at], volumes.lon0[at], volumes.lat0[at], volumes.x_scale[at])
     # One that left the permits in effect between the two reads changed the version: the next batch
     # applies that change.
     rows = [row for row in rows if (row[0], tolerance_m) in _buffered_permit_areas and row[0] in _permit_volumes_m]
@@ -164,15 +176,16 @@ def _forget_permits(pks):
         _permit_volumes_m.pop(pk, None)
 
 
-ZONE_COLUMNS = ("pk", "name", "kind", "boundary", "min_altitude_m", "max_altitude_m", "schedule")
-
-
 def _zone_rows(zones) -> ZoneRows:
-    rows = list(zones.filter(active=True).order_by("pk").values_list(*ZONE_COLUMNS))
+    rows = list(
+        zones.filter(active=True)
+        .order_by("pk")
+        .annotate(boundary_text=Cast("boundary", TextField()))
+        .values_list("pk", "name", "kind", "boundary_text", "min_altitude_m", "max_altitude_m", "schedule")
+    )
     if not rows:
         return empty_zone_rows()
-    areas = np.empty(len(rows), dtype=object)
-    areas[:] = [polygon_from_boundary(row[3]) for row in rows]
+    areas = shapely.from_geojson([row[3] for row in rows])
     return ZoneRows(
         ids=np.array([row[0] for row in rows], dtype=np.int64),
         entries=[ZoneEntry(pk, name, kind) for pk, name, kind, *_ in rows],
@@ -181,7 +194,7 @@ def _zone_rows(zones) -> ZoneRows:
         max_alt=np.array([row[5] for row in rows], dtype=float),
         prohibited=np.array([row[2] == PROHIBITED for row in rows], dtype=bool),
         windows=[_zone_windows(row[6]) for row in rows],
-        metric=metric_polygons(metric_polygon(area) for area in areas),
+        metric=metric_polygons_of(areas),
     )
 
 
