@@ -106,6 +106,28 @@ class FlightPermitSummarySerializer(WithoutAreaUnlessAskedMixin, FlightPermitSer
     """A permit in a list (the permits, the review queue); read only."""
 
 
+class PermitOnMapSerializer(serializers.Serializer):
+    """A permit in effect as a map draws it (GET /api/v1/permits/map/): read as plain rows."""
+
+    # The permit's own columns the API reads; `operator` and `aircraft_serial_number` come from the ids.
+    PERMIT_COLUMNS = (
+        "id", "reference", "state", "operator_id", "aircraft_id", "area", "radius_m", "min_altitude_m",
+        "max_altitude_m", "starts_at", "ends_at",
+    )  # fmt: skip
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    state = serializers.ChoiceField(choices=["approved", "active"])
+    operator = serializers.CharField(help_text="The operator's name.")
+    aircraft_serial_number = serializers.CharField()
+    area = serializers.JSONField(help_text="GeoJSON Polygon, or Point with radius_m.")
+    radius_m = serializers.FloatField(allow_null=True)
+    min_altitude_m = serializers.FloatField()
+    max_altitude_m = serializers.FloatField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
 class TransitionRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH, default="")
 

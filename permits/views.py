@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -301,13 +302,19 @@ def permit_decide(request, pk):
     return redirect("permit-detail", pk=permit.pk)
 
 
+# The review queue page, a page at a time: a national queue holds hundreds of applications, and the
+# whole of it in one page took most of a second to render (bench/national.py).
+REVIEW_QUEUE_PAGE_SIZE = 100
+
+
 @staff_only
 def review_queue_page(request):
-    permits = list(review_queue(senior_first=roles.is_senior_officer(request.user)).defer("area"))
+    queue = review_queue(senior_first=roles.is_senior_officer(request.user)).defer("area")
+    page = Paginator(queue, REVIEW_QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     zones = active_zones()
-    for permit in permits:
-        permit.check_against(zones)  # the zones each touches, read once for the whole queue
-    return render(request, "permits/review_queue.html", {"permits": permits})
+    for permit in page:
+        permit.check_against(zones)  # the zones each touches, read once for the whole page
+    return render(request, "permits/review_queue.html", {"permits": page, "page": page})
 
 
 # --- the checkpoint's verification page (docs/SIGNED_PERMITS.md) ---------------------------------

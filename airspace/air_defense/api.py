@@ -55,11 +55,15 @@ class NotificationFilter(django_filters.FilterSet):
             "false: the others (acknowledged, or info, which needs none)."
         ),
     )
+    # distinct=False: a column of the row itself repeats no row, and DISTINCT over the JSON payload made
+    # PostgreSQL sort every match (the console's count of hostile alerts waiting).
     kind = django_filters.MultipleChoiceFilter(
-        choices=AirDefenseNotification.Kind.choices, help_text="Repeat for several: ?kind=track.hostile&kind=swarm."
+        choices=AirDefenseNotification.Kind.choices,
+        help_text="Repeat for several: ?kind=track.hostile&kind=swarm.",
+        distinct=False,
     )
     severity = django_filters.MultipleChoiceFilter(
-        choices=AirDefenseNotification.Severity.choices, help_text="Repeat for several."
+        choices=AirDefenseNotification.Severity.choices, help_text="Repeat for several.", distinct=False
     )
 
     class Meta:

@@ -88,6 +88,13 @@ class AirDefenseNotification(models.Model):
             models.Index(
                 fields=["queued_until"], name="notification_not_fanned_out", condition=models.Q(fanned_out_at=None)
             ),
+            # The console's question: which alerts wait for someone to acknowledge them, newest first?
+            # A few among the hundreds of thousands of notifications a national airspace keeps.
+            models.Index(
+                fields=["created_at"],
+                name="notification_awaiting_ack",
+                condition=models.Q(acknowledged_at=None, severity__in=["warning", "critical"]),
+            ),
             # The c2 queue's question: which notifications have no TAK deliveries yet?
             models.Index(
                 fields=["created_at"], name="notification_not_sent_to_tak", condition=models.Q(tak_fanned_out_at=None)

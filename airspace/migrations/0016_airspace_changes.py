@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     """The airspace change log: processes apply each permit or zone change to their index instead
-    of rebuilding it (issue 16 item 3)."""
+    of rebuilding it; and the index of the alerts waiting for an acknowledgement (issue 16 item 3)."""
 
     dependencies = [
         ("airspace", "0015_dealers"),
@@ -28,5 +28,14 @@ class Migration(migrations.Migration):
                 ),
                 ("object_id", models.BigIntegerField(null=True)),
             ],
+        ),
+        # The console's count of alerts waiting for an acknowledgement (bench/national.py).
+        migrations.AddIndex(
+            model_name="airdefensenotification",
+            index=models.Index(
+                condition=models.Q(("acknowledged_at", None), ("severity__in", ["warning", "critical"])),
+                fields=["created_at"],
+                name="notification_awaiting_ack",
+            ),
         ),
     ]

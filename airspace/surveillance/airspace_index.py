@@ -284,9 +284,10 @@ def changes_since(version):
     numbers = [change[0] for change in changes]
     if numbers != list(range(number, number + len(numbers))):
         return None
+    changes = changes[1:]  # the index's own version: already in it
     if any(kind == AirspaceChange.Kind.EVERYTHING for _, _, kind, _ in changes):
         return None
-    return changes[1:]
+    return changes
 
 
 _current_index: AirspaceIndex | None = None

@@ -101,7 +101,8 @@ class SensorHeartbeatView(APIView):
 
 
 class TrackFilter(django_filters.FilterSet):
-    classification = django_filters.MultipleChoiceFilter(choices=Classification.choices)
+    # distinct=False: a column of the row itself repeats no row; DISTINCT only made PostgreSQL sort.
+    classification = django_filters.MultipleChoiceFilter(choices=Classification.choices, distinct=False)
     active = django_filters.ChoiceFilter(
         choices=(("true", "true"), ("false", "false")),
         method="filter_active",
@@ -191,7 +192,7 @@ class TrackViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SensorFilter(django_filters.FilterSet):
-    health = django_filters.MultipleChoiceFilter(choices=Sensor.Health.choices)
+    health = django_filters.MultipleChoiceFilter(choices=Sensor.Health.choices, distinct=False)  # see TrackFilter
 
     class Meta:
         model = Sensor

@@ -183,14 +183,14 @@
   async function refreshPermits() {
     const now = Date.now();
     const query = new URLSearchParams({
-      include: "area", limit: "1000",
+      limit: "1000",
       ends_after: new Date(now).toISOString(),
       starts_before: new Date(now + settings.permits_ahead_ms).toISOString(),
     });
     query.append("state", "approved");
     query.append("state", "active");
     try {
-      const page = await fetchJson(`/api/v1/permits/?${query}`);
+      const page = await fetchJson(`/api/v1/permits/map/?${query}`);
       drawPermits(page.results, now);
     } catch (error) {
       /* the next refresh tries again */
