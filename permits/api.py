@@ -19,7 +19,7 @@ from airspace.zones.api import EXPORT_RESPONSES, export_response
 from airspace.zones.selectors import active_zones
 
 from . import services, signing
-from .filters import FlightPermitFilter
+from .filters import FlightPermitFilter, PermitMapFilter
 from .models import IN_EFFECT_STATES, FlightPermit
 from .selectors import permits_visible_to, review_queue, revocation_status
 from .serializers import (
@@ -102,8 +102,8 @@ class FlightPermitViewSet(
 
     def get_queryset(self):
         if self.action == "map":
-            # Approved and active permits only: flights air defense was told of, whoever asks.
-            return FlightPermit.objects.filter(state__in=IN_EFFECT_STATES).order_by("starts_at", "id")
+            # Approved and active permits only (PermitMapFilter): flights air defense was told of.
+            return FlightPermit.objects.order_by("starts_at", "id")
         if self.action == "queue":
             return review_queue().prefetch_related("excursions")
         return permits_visible_to(self.request.user).prefetch_related("excursions")
@@ -147,7 +147,7 @@ class FlightPermitViewSet(
         return self.list(request)
 
     @extend_schema(responses=PermitOnMapSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], filterset_class=PermitMapFilter)
     def map(self, request):
         """The permits in effect (approved and active) as the air defense console draws them: the
         volume, the window and who flies, nothing of the review (command staff and air defense).
