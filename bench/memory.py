@@ -159,9 +159,8 @@ def main():
 
     batches = sum(o["batches"] for o in outcomes)
     errors = sum(o["errors"] for o in outcomes)
-    print(
-        f"{batches * args.batch:,} reports in {elapsed:.0f} s = {batches * args.batch / elapsed:,.0f} reports/s, {errors} errors"
-    )
+    reports = batches * args.batch
+    print(f"{reports:,} reports in {elapsed:.0f} s = {reports / elapsed:,.0f} reports/s, {errors} errors")
     print(f"{'process':<42} {'pid':>7} {'after warm-up':>14} {'largest':>9} {'last':>9} {'growth/h':>10}")
     for pid, (role, _) in sorted(processes.items(), key=lambda item: item[1][0]):
         series = [(t, s) for t, s in samples[pid] if t >= args.warmup]
