@@ -206,9 +206,10 @@ class FollowingRun(models.Model):
 
 
 class AirspaceVersion(models.Model):
-    """One row, counted up in the same transaction as every change to a permit or a zone, so that
-    each process rebuilds its classification index at its next batch (classification.py). A
-    counter, unlike timestamps, cannot miss a change that commits after a later-stamped one."""
+    """One row, counted up in the same transaction as every change to a permit or a zone (logged in
+    AirspaceChange), so that each process brings its classification index up to date at its next
+    batch (airspace_index.py). A counter, unlike timestamps, cannot miss a change that commits after
+    a later-stamped one."""
 
     number = models.BigIntegerField(default=0)
     # Drawn at random with every change: a process holding version N tells "the N it built from"

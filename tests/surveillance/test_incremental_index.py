@@ -104,7 +104,13 @@ def random_change(rng, sky, step):
     elif choice < 0.55:
         permit = rng.choice(permits)
         if permit.state == State.APPROVED:
-            rng.choice([permit.activate, lambda: permit.revoke(reason="random"), lambda: permit.cancel_for_transfer(reason="random")])()
+            rng.choice(
+                [
+                    permit.activate,
+                    lambda: permit.revoke(reason="random"),
+                    lambda: permit.cancel_for_transfer(reason="random"),
+                ]
+            )()
         elif permit.state == State.ACTIVE:
             rng.choice([permit.complete, lambda: permit.revoke(reason="random")])()
         else:
