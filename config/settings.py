@@ -441,6 +441,9 @@ PERMIT_MAX_ALTITUDE_M = env_float("PERMIT_MAX_ALTITUDE_M", 1500)
 # Most vertices of a drawn or typed polygon (permit volume or zone): each one costs in every list,
 # map and spatial check of it from then on. A circle has 64.
 MAX_AREA_VERTICES = env_int("MAX_AREA_VERTICES", 1000)
+# Most features in one export (zones, permits in effect: ED-269, GeoJSON, KML), built whole in
+# memory: the national airspace is 20,000 permits in effect and 2,000 zones.
+EXPORT_MAX_FEATURES = env_int("EXPORT_MAX_FEATURES", 25_000)
 
 # --- Signed permits (docs/SIGNED_PERMITS.md) ---------------------------------------------------
 # The Ed25519 private key (PEM) that signs approvals. Unset, the embedded demo generates one into
