@@ -431,6 +431,10 @@ HEALTH_KEY_PREFIX = os.environ.get("HEALTH_KEY_PREFIX", "airspace:health")
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
 METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(item, strict=False) for item in METRICS_ALLOWED_ADDRESSES]
+# prometheus_client's multiprocess mode (airspace/metrics.py) writes its files into this directory
+# from the first metric made, in every process (manage.py migrate too): it must exist before then.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # --- Domain settings ------------------------------------------------------------------------
 PERMIT_MAX_DURATION = timedelta(hours=env_float("PERMIT_MAX_DURATION_HOURS", 24))

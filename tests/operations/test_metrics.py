@@ -128,3 +128,19 @@ def test_the_web_process_adds_up_its_own_and_the_live_workers_counters(
     # The pids of both processes wrote files of their own into the one directory.
     pids = {int(match) for match in re.findall(r"_(\d+)\.db", " ".join(os.listdir(metrics_directory)))}
     assert len(pids) >= 2
+
+
+def test_a_multiprocess_directory_that_does_not_exist_yet_is_made_not_a_crash(tmp_path):
+    """prometheus_client opens its file at the first metric made: `manage.py migrate` before any web
+    process ran must not die on a missing directory."""
+    import subprocess
+    import sys
+
+    from tests.fixtures_celery import ROOT
+
+    directory = tmp_path / "not-yet" / "prometheus"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    script = "import django; django.setup(); import airspace.metrics; airspace.metrics.report_batches.inc()"
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert any(path.name.startswith("counter_") for path in directory.iterdir())
