@@ -239,7 +239,11 @@ def web_server_processes(url):
         text = " ".join(word.decode(errors="replace") for word in words)
         if f":{port} " in f"{text} " or f"--port {port} " in f"{text} ":
             roots.add(pid)
-    roots.discard(os.getpid())  # this benchmark, whose own command line names the URL
+    # Not this benchmark, whose command line names the URL, nor what started it (`timeout …`).
+    ancestor = os.getpid()
+    while ancestor in parents:
+        roots.discard(ancestor)
+        ancestor = parents[ancestor]
     found = set(roots)
     while True:
         more = {pid for pid, parent in parents.items() if parent in found} - found
