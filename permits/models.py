@@ -200,8 +200,7 @@ class FlightPermit(ConcurrentTransitionMixin, models.Model):
             # The permits in effect in a window, soonest first (the console's map, bench/national.py):
             # a fifth of a national table, scattered through it; counted from the index alone.
             models.Index(
-                fields=["starts_at", "id"],
-                include=["ends_at"],
+                fields=["starts_at", "id", "ends_at"],
                 condition=models.Q(state__in=["approved", "active"]),
                 name="permit_in_effect_by_start",
             ),

@@ -14,8 +14,7 @@ class Migration(migrations.Migration):
             model_name="flightpermit",
             index=models.Index(
                 condition=models.Q(("state__in", ["approved", "active"])),
-                fields=["starts_at", "id"],
-                include=("ends_at",),
+                fields=["starts_at", "id", "ends_at"],
                 name="permit_in_effect_by_start",
             ),
         ),
