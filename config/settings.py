@@ -302,6 +302,7 @@ CELERY_TASK_QUEUES = (
     Queue("webhooks", Exchange("webhooks", type="direct"), routing_key="webhooks"),
     Queue("following", Exchange("following", type="direct"), routing_key="following"),
     Queue("c2", Exchange("c2", type="direct"), routing_key="c2"),
+    Queue("evidence", Exchange("evidence", type="direct"), routing_key="evidence"),
 )
 # Alerts to the stream and webhook posts on queues of their own, served by their own workers
 # (Procfile, docker-compose.yml): a burst of alerts fans out to tens of thousands of webhook posts,
@@ -320,6 +321,10 @@ CELERY_TASK_ROUTES = {
     # slow or down, on workers of their own like the webhooks.
     "airspace.c2.tasks.send_picture": {"queue": "c2"},
     "airspace.c2.tasks.send_to_endpoint": {"queue": "c2"},
+    # Archiving a day of evidence takes minutes (docs/PERFORMANCE.md, "Evidence storage"): never on
+    # the alerts worker. Served by the webhooks worker's threads (Procfile, docker-compose.yml), which
+    # run at a lower priority and mostly wait themselves.
+    "airspace.surveillance.tasks.maintain_evidence": {"queue": "evidence"},
 }
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.
