@@ -6,6 +6,7 @@ with its plain table — against the real PostgreSQL, through the real API where
 import csv
 import gzip
 import logging
+import os
 from datetime import timedelta
 
 import pytest
@@ -310,3 +311,93 @@ def test_the_embedded_demo_keeps_one_plain_table_and_the_clock_job_does_nothing(
     assert outcome["task"] == {}
     assert "plain table" in outcome["command"]
     assert outcome["reports"] == 1
+
+
+# --- the migration ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def scratch_database():
+    """A database of its own for a migration run in a child process (the test database is already
+    migrated), dropped afterwards."""
+    import psycopg
+
+    settings_dict = connection.settings_dict
+    name = f"{settings_dict['NAME']}_migration"
+    params = {
+        "host": settings_dict["HOST"],
+        "port": settings_dict["PORT"] or 5432,
+        "user": settings_dict["USER"],
+        "password": settings_dict["PASSWORD"] or None,
+    }
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    password = f":{params['password']}" if params["password"] else ""
+    yield f"postgres://{params['user']}{password}@{params['host']}:{params['port']}/{name}"
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_migration_keeps_the_reports_already_stored_and_their_ids(scratch_database, tmp_path):
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.fixtures_celery import ROOT
+
+    code = """
+        import json
+        import django
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+        from airspace.surveillance import evidence
+
+        call_command("migrate", "airspace", "0015", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO airspace_positionreport (track_id, sensor_track_id, remote_id, observed_at, "
+                "received_at, lat, lon, altitude_m, classification) SELECT 7, 'old-' || n, '', "
+                "now() - n * interval '1 hour', now(), 33.3, 44.4, 60, 'unregistered' "
+                "FROM generate_series(1, 100) AS n"
+            )
+        call_command("migrate", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*), max(id) FROM airspace_positionreport")
+            kept, highest = cursor.fetchone()
+            cursor.execute(
+                "INSERT INTO airspace_positionreport (track_id, sensor_track_id, remote_id, observed_at, "
+                "received_at, lat, lon, altitude_m, classification) VALUES (7, 'new', '', now(), now(), "
+                "33.3, 44.4, 60, 'unregistered') RETURNING id, tableoid::regclass::text"
+            )
+            new_id, new_partition = cursor.fetchone()
+            cursor.execute("SELECT DISTINCT tableoid::regclass::text FROM airspace_positionreport WHERE id <= 100")
+            old_partitions = [row[0] for row in cursor.fetchall()]
+        print(json.dumps({
+            "partitioned": evidence.is_partitioned(),
+            "kept": kept, "highest": highest, "new_id": new_id, "new_partition": new_partition,
+            "old_partitions": old_partitions,
+            "partitions": [p.name for p in evidence.partitions()],
+        }))
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": scratch_database, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["partitioned"] is True
+    assert (outcome["kept"], outcome["highest"]) == (100, 100)
+    # Ids go on from where they were: one id still names one report.
+    assert outcome["new_id"] == 101
+    tomorrow = evidence.start_of_day(timezone.now()) + timedelta(days=1)
+    assert outcome["old_partitions"] == [f"{evidence.table()}_before_{tomorrow:%Y%m%d}"]
+    assert outcome["new_partition"] == outcome["old_partitions"][0]
+    assert evidence.day_partition(tomorrow) in outcome["partitions"]
+    assert evidence.default_partition() in outcome["partitions"]
