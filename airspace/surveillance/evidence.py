@@ -180,7 +180,9 @@ def apply_retention(*, now=None):
         if partition.is_default or partition.end is None or partition.end > cutoff:
             continue
         try:
-            path, rows = archive_and_drop(partition)
+            # A failed statement rolls back this day alone, and the next day starts clean.
+            with transaction.atomic():
+                path, rows = archive_and_drop(partition)
         except Exception as error:
             logger.error(
                 "EVIDENCE NOT ARCHIVED: partition %s (reports up to %s) kept, not dropped: %s",
@@ -193,7 +195,8 @@ def apply_retention(*, now=None):
         else:
             done["archived"].append({"partition": partition.name, "rows": rows, "archive": str(path)})
     try:
-        swept = archive_and_delete_expired_default(cutoff)
+        with transaction.atomic():
+            swept = archive_and_delete_expired_default(cutoff)
     except Exception as error:
         logger.error(
             "EVIDENCE NOT ARCHIVED: the default partition's reports before %s kept: %s", cutoff, error, exc_info=True
