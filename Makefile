@@ -45,6 +45,7 @@ run: demo-data
 			export SECRET_KEY="$$(cat .secret_key)"; \
 			echo "SECRET_KEY not set: using this checkout's own, generated once into .secret_key"; \
 		fi; \
+		export PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/.prometheus}"; \
 		echo "Serving on http://127.0.0.1:$(PORT)/ with PostgreSQL, Redis, Celery worker and beat"; \
 		exec $(BIN)/honcho -f Procfile start; \
 	else \

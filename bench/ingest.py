@@ -214,6 +214,98 @@ def sensor_process(url, token, drones, batch_size, hostile_per_batch, duration_s
     results.put({"reports": reports_ok, "errors": errors, "request_s": request_s, "sent_hostile": sent_hostile})
 
 
+def backend_cpu_s(pid):
+    """CPU seconds (user + system) a local process has used, from /proc: PostgreSQL's backend or a
+    web server process. The machine is shared, so CPU per batch, not wall clock, is what compares."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def web_server_processes(url):
+    """The processes serving `url`'s port on this machine (the server's master, found by the port on
+    its command line, and every process under it): their CPU per batch is the web server's cost."""
+    port = url.rsplit(":", 1)[-1].strip("/")
+    parents, roots = {}, set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid = int(stat.parent.name)
+            parents[pid] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            words = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        text = " ".join(word.decode(errors="replace") for word in words)
+        if f":{port} " in f"{text} " or f"--port {port} " in f"{text} ":
+            roots.add(pid)
+    # Not this benchmark, whose command line names the URL, nor what started it (`timeout …`).
+    ancestor = os.getpid()
+    while ancestor in parents:
+        roots.discard(ancestor)
+        ancestor = parents[ancestor]
+    found = set(roots)
+    while True:
+        more = {pid for pid, parent in parents.items() if parent in found} - found
+        if not more:
+            return sorted(found)
+        found |= more
+
+
+def in_process(args, drones, tokens):
+    """Post batches through Django's request handler in this process (middleware, authentication,
+    parsing, ingest, rendering: everything but the HTTP server) and report CPU per batch: this
+    process's and its PostgreSQL backend's. With --profile, cProfile's top entries too."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+
+    rng = random.Random(0)
+    # The first sensor's share of the drones, as in a run with --sensors of them: the same tracks per batch.
+    bodies = prepared_bodies(rng, drones[:: args.sensors], args.batch, args.hostile_per_batch, int(time.time()), 0)
+    client = Client(HTTP_AUTHORIZATION=f"Token {tokens[0]}", HTTP_HOST="127.0.0.1")
+
+    def post(number):
+        body = (
+            bodies[number % len(bodies)]
+            .replace(BATCH_MARK, str(number))
+            .replace(OBSERVED_MARK, datetime.now(UTC).isoformat())
+        )
+        response = client.post("/api/v1/tracks/reports/", data=body, content_type="application/json")
+        if response.status_code != 200:
+            sys.exit(f"HTTP {response.status_code}: {response.content[:300]!r}")
+
+    for number in range(5):  # warm up: the index is built, the connection open, the tracks exist
+        post(number)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    profiler = cProfile.Profile() if args.profile else None
+    cpu, database_cpu, wall = time.process_time(), backend_cpu_s(backend), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for number in range(5, 5 + args.in_process):
+        post(number)
+    if profiler:
+        profiler.disable()
+    cpu, database_cpu = time.process_time() - cpu, backend_cpu_s(backend) - database_cpu
+    wall = time.perf_counter() - wall
+    batches = args.in_process
+    print(
+        f"{batches} batches of {args.batch} in process: CPU per batch {cpu / batches * 1000:.1f} ms here"
+        f" + {database_cpu / batches * 1000:.1f} ms PostgreSQL backend"
+        f" (wall {wall / batches * 1000:.1f} ms){' under cProfile' if profiler else ''}"
+    )
+    if profiler:
+        profiler.dump_stats("/tmp/ingest.prof")
+        stats = pstats.Stats(profiler).strip_dirs()
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
+    return 0
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -228,12 +320,21 @@ def main():
     parser.add_argument("--hostile-per-batch", type=int, default=1, help="new unregistered tracks per POST")
     parser.add_argument("--duration", type=float, default=30, help="seconds of load")
     parser.add_argument("--drain", type=float, default=15, help="seconds to wait for the last alerts")
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        metavar="N",
+        help="no server: post N batches through Django in this process and print CPU per batch",
+    )
+    parser.add_argument("--profile", action="store_true", help="with --in-process: cProfile the batches")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         parser.error("set DATABASE_URL and REDIS_URL to those of the running stack (make run)")
 
     setup_django()
     drones, sensor_tokens, watcher_token = seed(args.permits, args.sensors)
+    if args.in_process:
+        return in_process(args, drones, sensor_tokens)
     print(f"Seeded {len(drones)} permits in effect and {len(sensor_tokens)} sensors; loading {args.url}")
 
     received, ready, stop = {}, threading.Event(), threading.Event()
@@ -243,6 +344,8 @@ def main():
         sys.exit("The air defense stream did not connect")
 
     # Each sensor watches its own part of the sky: drones are split between them, as radars' sectors are.
+    server = web_server_processes(args.url)
+    server_cpu = sum(backend_cpu_s(pid) for pid in server)
     results = multiprocessing.Queue()
     run = int(time.time())  # new intruder track ids every run, so each is a new hostile track
     processes = [
@@ -267,6 +370,7 @@ def main():
         process.start()
     outcomes = [results.get() for _ in processes]
     elapsed = time.time() - started
+    server_cpu = sum(backend_cpu_s(pid) for pid in server) - server_cpu
     for process in processes:
         process.join()
 
@@ -288,6 +392,11 @@ def main():
         f"batches: {len(request_s)} of {args.batch} ({errors} errors); POST p50 "
         f"{statistics.median(request_s) * 1000:.0f} ms, p99 {percentile(request_s, 0.99) * 1000:.0f} ms"
     )
+    if server:
+        print(
+            f"web server CPU: {server_cpu * 1000 / max(1, len(request_s)):.1f} ms per batch"
+            f" ({len(server)} processes on this machine serving {args.url})"
+        )
     if latencies_ms:
         print(
             f"hostile alerts: {len(latencies_ms)} on the stream, {missing} missing; POST-to-stream latency "

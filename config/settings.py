@@ -5,6 +5,7 @@ demo). `DATABASE_URL` and `REDIS_URL` set: PostgreSQL, the Redis broker and sepa
 """
 
 import importlib.util
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -54,11 +55,18 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Request counts and latencies by view for /metrics (its middleware below; airspace/operations).
+    "django_prometheus",
     "airspace",
     "permits",
 ]
 
 MIDDLEWARE = [
+    # First: a load balancer's probe of /health/ is answered before the host check, the HTTPS
+    # redirect and sign-in (airspace/operations/middleware.py).
+    "airspace.operations.middleware.HealthCheckMiddleware",
+    # django-prometheus times each request between these two (first and last of the rest).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a sign-in refused for a locked-out username into the lockout page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # django-axes' backend first: it refuses a locked-out username before any password is checked.
@@ -325,6 +334,8 @@ CELERY_TASK_ROUTES = {
     # the alerts worker. Served by the webhooks worker's threads (Procfile, docker-compose.yml), which
     # run at a lower priority and mostly wait themselves.
     "airspace.surveillance.tasks.maintain_evidence": {"queue": "evidence"},
+    # The alerts worker's heartbeat goes through the alerts queue itself: fresh, it says that queue moves.
+    "airspace.operations.tasks.air_defense_heartbeat": {"queue": "air_defense"},
 }
 # The periodic jobs: run by `celery beat` in a real deployment and by `manage.py run_clock` in the
 # embedded demo (which has no broker), so both modes keep the same clock.
@@ -360,6 +371,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": FOLLOWING_CHECK_INTERVAL_S,
         # A tick the workers could not run in time is dropped: the next one covers it.
         "options": {"expires": FOLLOWING_CHECK_INTERVAL_S},
+    },
+    "air-defense-heartbeat": {
+        "task": "airspace.operations.tasks.air_defense_heartbeat",
+        "schedule": env_float("WORKER_HEARTBEAT_INTERVAL_S", 10),
+        "options": {"expires": env_float("WORKER_HEARTBEAT_INTERVAL_S", 10)},
     },
     "send-picture-to-tak": {
         "task": "airspace.c2.tasks.send_picture",
@@ -418,6 +434,27 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_BACKOFF_BASE_S = env_float("WEBHOOK_BACKOFF_BASE_S", 10)
 WEBHOOK_BACKOFF_MAX_S = env_float("WEBHOOK_BACKOFF_MAX_S", 3600)
 
+# --- Seeing it run: health checks and metrics (airspace/operations, docs/SIZING.md) ----------
+# /health/ fails when the alerts worker's heartbeat (sent by beat every WORKER_HEARTBEAT_INTERVAL_S
+# through the air_defense queue) is older than this, or the outbox holds a notification older than
+# HEALTH_OUTBOX_MAX_AGE_S or more than HEALTH_OUTBOX_MAX_BACKLOG of them. The sweep re-sends a lost
+# alert after NOTIFICATION_REDELIVER_AFTER_S (30 s): one still waiting at 60 s is stuck.
+WORKER_HEARTBEAT_MAX_AGE_S = env_float("WORKER_HEARTBEAT_MAX_AGE_S", 60)
+HEALTH_OUTBOX_MAX_AGE_S = env_float("HEALTH_OUTBOX_MAX_AGE_S", 60)
+HEALTH_OUTBOX_MAX_BACKLOG = env_int("HEALTH_OUTBOX_MAX_BACKLOG", 10_000)
+# How long a health check waits for Redis: a load balancer's probe must answer within its own timeout.
+HEALTH_CHECK_TIMEOUT_S = env_float("HEALTH_CHECK_TIMEOUT_S", 1)
+HEALTH_KEY_PREFIX = os.environ.get("HEALTH_KEY_PREFIX", "airspace:health")
+# Who may read /metrics: a request with `Authorization: Bearer <METRICS_TOKEN>` (when set), or one
+# whose connection comes from METRICS_ALLOWED_ADDRESSES (addresses or CIDR ranges; loopback unless told).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(item, strict=False) for item in METRICS_ALLOWED_ADDRESSES]
+# prometheus_client's multiprocess mode (airspace/metrics.py) writes its files into this directory
+# from the first metric made, in every process (manage.py migrate too): it must exist before then.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 # --- Domain settings ------------------------------------------------------------------------
 PERMIT_MAX_DURATION = timedelta(hours=env_float("PERMIT_MAX_DURATION_HOURS", 24))
 PERMIT_START_GRACE = timedelta(minutes=env_float("PERMIT_START_GRACE_MINUTES", 5))
@@ -427,6 +464,9 @@ PERMIT_MAX_ALTITUDE_M = env_float("PERMIT_MAX_ALTITUDE_M", 1500)
 # Most vertices of a drawn or typed polygon (permit volume or zone): each one costs in every list,
 # map and spatial check of it from then on. A circle has 64.
 MAX_AREA_VERTICES = env_int("MAX_AREA_VERTICES", 1000)
+# Most features in one export (zones, permits in effect: ED-269, GeoJSON, KML), built whole in
+# memory: the issue's national airspace is 20,000 permits in effect and 2,000 zones.
+EXPORT_MAX_FEATURES = env_int("EXPORT_MAX_FEATURES", 25_000)
 
 # --- Signed permits (docs/SIGNED_PERMITS.md) ---------------------------------------------------
 # The Ed25519 private key (PEM) that signs approvals. Unset, the embedded demo generates one into

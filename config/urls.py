@@ -10,6 +10,7 @@ from airspace.accounts.sign_in import slowed_down_per_address
 from airspace.air_defense import urls as air_defense
 from airspace.incidents import urls as incidents
 from airspace.notices import urls as notices
+from airspace.operations import urls as operations
 from airspace.registry import urls as registry
 from airspace.surveillance import urls as surveillance
 from airspace.trade import urls as trade
@@ -27,5 +28,6 @@ urlpatterns = [
     # a username on both); listed before the admin so that it is the view this path resolves to.
     path("admin/login/", slowed_down_per_address(admin.site.login)),
     path("admin/", admin.site.urls),
+    path("", include(operations)),
     *(path("", include(domain.page_urls)) for domain in DOMAINS),
 ]

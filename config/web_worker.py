@@ -11,6 +11,8 @@ import resource
 from django.conf import settings
 from uvicorn_worker import UvicornWorker
 
+from airspace.operations.multiprocess import clean_directory_at_start
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ class WebWorker(UvicornWorker):
 
     def init_process(self):
         raise_open_files_limit()
+        # The files a previous run left in PROMETHEUS_MULTIPROC_DIR (airspace/operations/multiprocess.py).
+        clean_directory_at_start()
         super().init_process()
 
 

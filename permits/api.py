@@ -14,7 +14,7 @@ from airspace import roles
 from airspace.incidents.selectors import recent_violations_by_operator
 from airspace.web.filters import INCLUDE_AREA, AreaOnRequestMixin
 from airspace.zones import formats
-from airspace.zones.api import EXPORT_RESPONSES, export_response
+from airspace.zones.api import EXPORT_RESPONSES, capped, export_response
 from airspace.zones.selectors import active_zones
 
 from . import services, signing
@@ -159,7 +159,9 @@ class FlightPermitViewSet(
     def export(self, request, file_format):
         """The permits in effect (approved and active) that you may see, as ED-269 JSON (each a
         CONDITIONAL zone for its window), GeoJSON or KML: the friendly picture for other systems' maps."""
-        permits = permits_visible_to(request.user).filter(state__in=IN_EFFECT_STATES).order_by("starts_at", "pk")
+        permits = capped(
+            permits_visible_to(request.user).filter(state__in=IN_EFFECT_STATES).order_by("starts_at", "pk")
+        )
         shapes = [permit_shape(permit) for permit in permits]
         return export_response(shapes, file_format, title="Flight permits in effect", filename="permits-in-effect")
 

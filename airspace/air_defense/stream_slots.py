@@ -17,6 +17,8 @@ from collections import Counter
 
 from django.conf import settings
 
+from airspace.metrics import stream_closed, stream_opened
+
 
 class StreamRefused(Exception):
     """No slot: `per_user` tells which cap was met; `retry_after_s` when to try again."""
@@ -99,6 +101,7 @@ class Slot:
                 return
             self._released = True
             _process_streams -= 1
+            stream_closed()
             if self._user_counted_here:
                 _process_streams_of_user[self.user_id] -= 1
                 if _process_streams_of_user[self.user_id] <= 0:
@@ -121,6 +124,7 @@ def acquire(*, user_id):
             _process_streams_of_user[user_id] += 1
             slot._user_counted_here = True
         _process_streams += 1
+        stream_opened()
     if settings.REDIS_URL:
         try:
             granted = _redis().eval(_ACQUIRE, 1, _user_key(user_id), slot.stream_id, per_user, slot._lease_ms)

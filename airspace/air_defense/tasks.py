@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from airspace.air_defense import stream, webhooks
+from airspace.metrics import record_alerts_delivered
 
 from .models import AirDefenseNotification, WebhookDelivery, WebhookSubscription
 from .stream import stream_message
@@ -70,6 +71,7 @@ def deliver_notifications(notification_ids):
             transaction.on_commit(lambda: enqueue_fan_out(delivered))
         else:
             AirDefenseNotification.objects.filter(pk__in=delivered).update(delivered_at=now, fanned_out_at=now)
+    record_alerts_delivered([notification.created_at for notification in notifications], delivered_at=now)
     return len(notifications)
 
 

@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -272,6 +273,11 @@ def statistics_csv(request):
     if errors:
         return HttpResponse(json.dumps(errors), status=400, content_type="application/json")
     incidents = selectors.incidents_between(**chosen)
+    # Built whole in memory, like the other exports: a range of years must not take a process's memory.
+    limit = settings.EXPORT_MAX_FEATURES
+    if incidents.count() > limit:
+        message = f"The export holds more than EXPORT_MAX_FEATURES={limit:,} incidents: choose a shorter range."
+        return HttpResponse(json.dumps({"detail": message}), status=400, content_type="application/json")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
     writer = csv.DictWriter(response, fieldnames=CSV_COLUMNS)

@@ -2,6 +2,8 @@
 read the tracks, the sensors with their health and coverage, and the swarms; command staff set a
 sensor's coverage and reporting expectation."""
 
+import time
+
 import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -14,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from airspace import roles
+from airspace.metrics import record_report_batch
 from airspace.web.fast_json import OrjsonParser, OrjsonRenderer
 from permits.models import IN_EFFECT_STATES, PermitExcursion
 
@@ -58,12 +61,15 @@ class ReportBatchView(APIView):
 
     @extend_schema(request=ReportBatchInSerializer, responses=ReportBatchOutSerializer)
     def post(self, request):
+        started = time.perf_counter()
         sensor = sensor_of(request)
         now = timezone.now()
         # Heard, even if the batch turns out bad: the sensor is on the air.
         note_sensor_heard(sensor=sensor, now=now)
         batch = parse_report_batch(request.data, now=now)
-        return Response({"results": ingest_reports(sensor=sensor, batch=batch)})
+        results = ingest_reports(sensor=sensor, batch=batch)
+        record_report_batch(results, started=started)
+        return Response({"results": results})
 
 
 class RemoteIdView(APIView):

@@ -29,7 +29,7 @@ from .classification import (
     excursions,
     permit_enters_zone,
 )
-from .database import server_binding_cursor
+from .database import binary_array, server_binding_cursor
 from .following import BatchFollowing
 from .models import PositionReport, Track
 
@@ -171,20 +171,24 @@ def ingest_reports(*, sensor, batch):
                     announced = codes[position] in HOSTILE and following.is_escalated(track) and not entered_zone
                     if codes[position] in ALERT_KINDS and not announced:
                         alerts.append((track, position, previous))
-                following.report(
-                    track=track,
-                    position=position,
-                    code_is_nonconforming=codes[position] == NONCONFORMING,
-                    authorized=codes[position] == AUTHORIZED,
-                    permit_id=permit[position].id if permit[position] else None,
-                    # Inside a zone its permit does not enter: not approved for it.
-                    in_zone=codes[position] == NONCONFORMING
-                    and outcome.zone[position] != NOTHING
-                    and not permit_enters_zone(index, outcome.permit[position], outcome.zone[position]),
-                    metres=strayed.metres[position],
-                    outside_window=bool(strayed.outside_window[position]),
-                    observed_at=observed_at[position],
-                )
+                # Only a nonconforming report, or one of a track with an open excursion, changes
+                # anything in flight following (BatchFollowing.report): the others, nearly all of a
+                # batch, skip building its arguments.
+                if codes[position] == NONCONFORMING or track.pk in following.open:
+                    following.report(
+                        track=track,
+                        position=position,
+                        code_is_nonconforming=codes[position] == NONCONFORMING,
+                        authorized=codes[position] == AUTHORIZED,
+                        permit_id=permit[position].id if permit[position] else None,
+                        # Inside a zone its permit does not enter: not approved for it.
+                        in_zone=codes[position] == NONCONFORMING
+                        and outcome.zone[position] != NOTHING
+                        and not permit_enters_zone(index, outcome.permit[position], outcome.zone[position]),
+                        metres=strayed.metres[position],
+                        outside_window=bool(strayed.outside_window[position]),
+                        observed_at=observed_at[position],
+                    )
             latest = current[-1]
             # The pilot's position stays on the track until a newer report gives another.
             if batch.operators is not None:
@@ -303,9 +307,9 @@ def _create_and_lock_tracks(sensor, batch, positions_of):
         "remote_id": [batch.remote_ids[first] or "" for first in firsts],
         "classification": [""] * len(identities),
         "classification_changed_at": [batch.observed_at[first] for first in firsts],
-        "last_lat": batch.lat[firsts].tolist(),
-        "last_lon": batch.lon[firsts].tolist(),
-        "last_altitude_m": batch.altitude_m[firsts].tolist(),
+        "last_lat": batch.lat[firsts],
+        "last_lon": batch.lon[firsts],
+        "last_altitude_m": batch.altitude_m[firsts],
         "last_observed_at": [batch.observed_at[first] for first in firsts],
         "first_seen_at": [batch.observed_at[first] for first in firsts],
     }
@@ -317,7 +321,7 @@ def _create_and_lock_tracks(sensor, batch, positions_of):
             cursor.execute(
                 f"INSERT INTO {Track._meta.db_table} ({names}) SELECT * FROM unnest({arrays}) "
                 "ON CONFLICT (identity) DO NOTHING",
-                list(columns.values()),
+                [binary_array(values, TRACK_COLUMN_TYPES[name]) for name, values in columns.items()],
             )
     else:
         rows = zip(*columns.values(), strict=True)
@@ -338,7 +342,7 @@ def _lock_tracks(identities):
         "WHERE identity = ANY(%b::text[]) ORDER BY identity FOR UPDATE"
     )
     with server_binding_cursor() as cursor:
-        cursor.execute(sql, [identities])
+        cursor.execute(sql, [binary_array(identities, "text")])
         return [Track.from_db(connection.alias, names, row) for row in cursor.fetchall()]
 
 
@@ -355,8 +359,11 @@ def _save_moved_tracks(tracks):
         f"FROM unnest(%b::bigint[], {arrays}) AS moved(id, {', '.join(TRACK_COLUMNS_MOVED)}) "
         "WHERE track.id = moved.id"
     )
-    columns = [[track.pk for track in tracks]]
-    columns += [[getattr(track, column) for track in tracks] for column in TRACK_COLUMNS_MOVED]
+    columns = [binary_array([track.pk for track in tracks], "bigint")]
+    columns += [
+        binary_array([getattr(track, column) for track in tracks], TRACK_COLUMN_TYPES[column])
+        for column in TRACK_COLUMNS_MOVED
+    ]
     with server_binding_cursor() as cursor:
         cursor.execute(sql, columns)
 

@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -42,6 +42,22 @@ EXPORT_RESPONSES = {
     (200, content_type): OpenApiTypes.BINARY if content_type.endswith("xml") else OpenApiTypes.OBJECT
     for content_type in formats.CONTENT_TYPES.values()
 }
+
+
+class ExportTooLarge(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "export_too_large"
+
+
+def capped(queryset):
+    """The rows of an export, refused (400 naming the limit) past EXPORT_MAX_FEATURES: an export is
+    built whole in memory (every shape, then the document), so one request must not take them all
+    when the table has grown past what a process can hold."""
+    limit = settings.EXPORT_MAX_FEATURES
+    rows = list(queryset[: limit + 1])
+    if len(rows) > limit:
+        raise ExportTooLarge(f"The export holds more than EXPORT_MAX_FEATURES={limit:,} features.")
+    return rows
 
 
 def export_response(shapes, file_format, *, title, filename):
@@ -118,7 +134,7 @@ class RestrictedZoneViewSet(AreaOnRequestMixin, viewsets.ModelViewSet):
     )
     def export(self, request, file_format):
         """The zones in force (active), as ED-269 JSON, GeoJSON or KML."""
-        zones = RestrictedZone.objects.filter(active=True).order_by("name")
+        zones = capped(RestrictedZone.objects.filter(active=True).order_by("name"))
         shapes = [formats.zone_shape(zone) for zone in zones]
         return export_response(shapes, file_format, title="Restricted and prohibited zones", filename="zones")
 

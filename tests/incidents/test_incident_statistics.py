@@ -111,3 +111,14 @@ def test_the_schema_documents_the_incident_api(client):
         "/api/v1/response-units/",
     ]:
         assert path in schema["paths"], path
+
+
+def test_a_csv_export_past_export_max_features_is_a_400_naming_the_limit(history, officer, client, settings):
+    client.force_login(officer)
+    count = Incident.objects.filter(merged_into=None).count()
+    settings.EXPORT_MAX_FEATURES = count
+    assert client.get("/incidents/statistics.csv").status_code == 200
+    settings.EXPORT_MAX_FEATURES = count - 1
+    refused = client.get("/incidents/statistics.csv")
+    assert refused.status_code == 400
+    assert f"EXPORT_MAX_FEATURES={count - 1}" in refused.json()["detail"]

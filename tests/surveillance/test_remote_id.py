@@ -302,3 +302,10 @@ def test_only_sensors_may_post_remote_id(client_for, air_defense_user):
     assert client_for(air_defense_user).post(REMOTE_ID, body, format="json").status_code == 403
     assert client_for(None).post(REMOTE_ID, body, format="json").status_code == 401
     assert nothing_stored()
+
+
+def test_more_flights_than_track_report_batch_max_is_a_400_before_any_is_read(receiver, settings):
+    # A cap on what one request may hold in memory (docs/SIZING.md): checked on the list's length.
+    settings.TRACK_REPORT_BATCH_MAX = 2
+    body = receiver({"flights": [{}, {}, {}]}, expect=400)
+    assert body["flights"] == ["At most 2 per request, got 3."]

@@ -131,3 +131,10 @@ def test_the_upload_page_lists_the_problems_and_imports_the_fixed_file(client, d
     assert imported.status_code == 302 and ImportedDrone.objects.count() == 500
     client.force_login(make_user(roles.COMMAND_STAFF))
     assert post(shipment_csv(1), "import").status_code == 403
+
+
+def test_a_shipment_past_its_most_drones_is_a_400_naming_the_limit(client_for, dealer_user):
+    # A cap on what one request may hold in memory (docs/SIZING.md): 2,000 drones a shipment.
+    response = upload(client_for(dealer_user), shipment_csv(2001))
+    assert response.status_code == 400
+    assert response.json()["file"] == ["A shipment may have at most 2,000 drones."]

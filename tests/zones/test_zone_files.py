@@ -313,3 +313,13 @@ def test_zone_schedules_are_validated_in_the_api(officer, client_for):
     assert answer.json()["schedule"] == [
         {"starts_at": "2026-12-10T05:00:00Z", "ends_at": "2026-12-10T17:00:00Z", "daily": None}
     ]
+
+
+def test_a_file_of_more_than_5000_zones_is_a_400_naming_the_limit(officer, client_for):
+    # A cap on what one request may hold in memory (docs/SIZING.md), within the body's own cap.
+    feature = {"type": "Feature", "properties": {"name": "z"}, "geometry": square(44.3, 33.3, 0.001)}
+    collection = {"type": "FeatureCollection", "features": [feature] * 5001}
+    response = upload(client_for(officer), json.dumps(collection, separators=(",", ":")))
+    assert response.status_code == 400
+    assert "at most 5,000 are imported at once" in str(response.json()["file"])
+    assert not RestrictedZone.objects.exists()
