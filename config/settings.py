@@ -311,6 +311,7 @@ CELERY_TASK_QUEUES = (
     Queue("webhooks", Exchange("webhooks", type="direct"), routing_key="webhooks"),
     Queue("following", Exchange("following", type="direct"), routing_key="following"),
     Queue("c2", Exchange("c2", type="direct"), routing_key="c2"),
+    Queue("evidence", Exchange("evidence", type="direct"), routing_key="evidence"),
 )
 # Alerts to the stream and webhook posts on queues of their own, served by their own workers
 # (Procfile, docker-compose.yml): a burst of alerts fans out to tens of thousands of webhook posts,
@@ -329,6 +330,10 @@ CELERY_TASK_ROUTES = {
     # slow or down, on workers of their own like the webhooks.
     "airspace.c2.tasks.send_picture": {"queue": "c2"},
     "airspace.c2.tasks.send_to_endpoint": {"queue": "c2"},
+    # Archiving a day of evidence takes minutes (docs/PERFORMANCE.md, "Evidence storage"): never on
+    # the alerts worker. Served by the webhooks worker's threads (Procfile, docker-compose.yml), which
+    # run at a lower priority and mostly wait themselves.
+    "airspace.surveillance.tasks.maintain_evidence": {"queue": "evidence"},
     # The alerts worker's heartbeat goes through the alerts queue itself: fresh, it says that queue moves.
     "airspace.operations.tasks.air_defense_heartbeat": {"queue": "air_defense"},
 }
@@ -342,6 +347,14 @@ FOLLOWING_CHECK_INTERVAL_S = env_float("FOLLOWING_CHECK_INTERVAL_S", 5)
 # The air picture to the TAK endpoints (airspace/c2, docs/C2.md): every track's latest position,
 # the alerts not delivered yet, at most this often per endpoint.
 TAK_SEND_INTERVAL_S = env_float("TAK_SEND_INTERVAL_S", 5)
+# The evidence (position reports) on PostgreSQL: one partition per UTC day of observed_at, made this
+# many days ahead by the clock every EVIDENCE_MAINTENANCE_INTERVAL_S, which also archives each day past
+# EVIDENCE_RETENTION_DAYS (0: kept for ever) to EVIDENCE_ARCHIVE_DIR as gzip CSV before dropping it
+# (airspace/surveillance/evidence.py, docs/PERFORMANCE.md "Evidence storage"). Nothing on SQLite.
+EVIDENCE_RETENTION_DAYS = env_int("EVIDENCE_RETENTION_DAYS", 90)
+EVIDENCE_ARCHIVE_DIR = os.environ.get("EVIDENCE_ARCHIVE_DIR", "") or str(BASE_DIR / "evidence-archive")
+EVIDENCE_PARTITIONS_AHEAD_DAYS = env_int("EVIDENCE_PARTITIONS_AHEAD_DAYS", 7)
+EVIDENCE_MAINTENANCE_INTERVAL_S = env_float("EVIDENCE_MAINTENANCE_INTERVAL_S", 3600)
 CELERY_BEAT_SCHEDULE = {
     "sweep-undelivered-notifications": {
         "task": "airspace.air_defense.tasks.sweep_undelivered",
@@ -368,6 +381,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "airspace.c2.tasks.send_picture",
         "schedule": TAK_SEND_INTERVAL_S,
         "options": {"expires": TAK_SEND_INTERVAL_S},
+    },
+    "maintain-evidence": {
+        "task": "airspace.surveillance.tasks.maintain_evidence",
+        "schedule": EVIDENCE_MAINTENANCE_INTERVAL_S,
+        # Ticks queued while a long archive runs are dropped: the next run does their work.
+        "options": {"expires": EVIDENCE_MAINTENANCE_INTERVAL_S},
     },
 }
 # Tracks seen this recently are on the TAK map; each is sent stale after TAK_TRACK_STALE_S, so a

@@ -46,7 +46,7 @@ WORKER_ENV = {
 }
 # The queues of the Procfile's two workers, and all of them for a test that runs one worker.
 ALERT_QUEUES = "air_defense,default"
-WEBHOOK_QUEUES = "webhooks"
+WEBHOOK_QUEUES = "webhooks,evidence"
 FOLLOWING_QUEUES = "following"
 ALL_QUEUES = f"{ALERT_QUEUES},{WEBHOOK_QUEUES},{FOLLOWING_QUEUES}"
 

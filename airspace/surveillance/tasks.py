@@ -1,6 +1,6 @@
-"""Flight following's clock, run by Celery beat (and by `manage.py run_clock` in the embedded demo):
+"""The periodic jobs of surveillance, run by Celery beat (and by `manage.py run_clock` in the embedded demo):
 what the passing of time changes — drones gone silent, excursions past their grace, sensors gone
-quiet, swarms (following.py)."""
+quiet, swarms (following.py) — and the evidence's partitions and retention (evidence.py)."""
 
 from celery import shared_task
 
@@ -11,3 +11,11 @@ def follow_flights():
     from .following import follow_flights as follow  # imported late, as the permit clock's services
 
     return follow()
+
+
+@shared_task(name="airspace.surveillance.tasks.maintain_evidence")
+def maintain_evidence():
+    """The evidence's days ahead, and retention with its archive (evidence.py); a no-op on SQLite."""
+    from .evidence import maintain_evidence as maintain
+
+    return maintain()

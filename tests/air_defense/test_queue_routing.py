@@ -23,7 +23,7 @@ from permits.tasks import activate_due_permits
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = ("air_defense", "webhooks", "default", "following", "c2")
+QUEUES = ("air_defense", "webhooks", "default", "following", "c2", "evidence")
 
 
 @pytest.fixture
@@ -111,6 +111,16 @@ def test_cursor_on_target_goes_to_a_queue_of_its_own(broker):
     assert queued_tasks(broker, "air_defense") == queued_tasks(broker, "default") == []
 
 
+def test_the_evidence_upkeep_goes_to_a_queue_of_its_own(broker):
+    from airspace.surveillance.tasks import maintain_evidence
+
+    maintain_evidence.delay()
+    assert [task["task"] for task in queued_tasks(broker, "evidence")] == [
+        "airspace.surveillance.tasks.maintain_evidence"
+    ]
+    assert queued_tasks(broker, "air_defense") == queued_tasks(broker, "default") == []
+
+
 def worker_queues(command):
     """The queues a `celery worker` command line consumes, or None if it is not a worker."""
     words = shlex.split(command) if isinstance(command, str) else command
@@ -129,8 +139,10 @@ def test_alerts_webhook_posts_and_flight_following_have_workers_of_their_own(sou
     consumers = [queues for queues in map(worker_queues, commands) if queues is not None]
 
     assert {"air_defense", "default"} in consumers
-    assert {"webhooks"} in consumers
+    # The evidence's upkeep (minutes to archive a day) beside the webhook posts, never the alerts.
+    assert {"webhooks", "evidence"} in consumers
     assert {"following"} in consumers
     assert {"c2"} in consumers
     assert all(not ({"air_defense", "webhooks"} <= queues) for queues in consumers)
     assert all(not ({"air_defense", "following"} <= queues) for queues in consumers)
+    assert all(not ({"air_defense", "evidence"} <= queues) for queues in consumers)

@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     of rebuilding it; and the index of the alerts waiting for an acknowledgement (issue 16 item 3)."""
 
     dependencies = [
-        ("airspace", "0015_dealers"),
+        ("airspace", "0016_evidence_partitions"),
     ]
 
     operations = [
