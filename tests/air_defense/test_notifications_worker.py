@@ -2,9 +2,13 @@
 reaches the inbox, the live stream (read over HTTP from a live server) and a signed webhook; a
 failing webhook is retried until it succeeds; alerts do not wait behind webhook posts."""
 
+import threading
 import time
+from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 from standardwebhooks import Webhook
 
 from airspace.accounts.services import get_api_token
@@ -12,7 +16,9 @@ from airspace.air_defense import stream
 from airspace.air_defense.models import AirDefenseNotification, WebhookDelivery
 from airspace.air_defense.notifications import record_notification
 from airspace.air_defense.services import subscribe_webhook
+from airspace.air_defense.tasks import deliver_notifications
 from permits.models import State
+from tests.conftest import hold_uncommitted
 from tests.fixtures_celery import StreamReader, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -121,3 +127,39 @@ def test_an_alert_does_not_wait_behind_webhook_posts(celery_worker, webhook_rece
     assert heard and heard["id"] == str(second.pk)
     # At once, give or take a loaded machine; behind the posts it would be ~30 s (10 posts x 3 s).
     assert waited < 10, f"the alert waited {waited:.1f} s behind webhook posts\n{celery_worker.log_text()[-3000:]}"
+
+
+def test_an_alert_held_by_another_transaction_when_its_delivery_comes_is_delivered_soon_after(celery_worker):
+    """The TAK fan-out (airspace/c2) locks undelivered notifications for a moment; a delivery task that
+    comes then skips them. It looks again shortly, on the worker, rather than leave them to the sweep
+    (here: never, the lease is an hour)."""
+    notification = AirDefenseNotification.objects.create(
+        kind="track.hostile",
+        severity="critical",
+        payload={"track": {"identity": "held-by-c2"}},
+        queued_until=timezone.now() + timedelta(hours=1),
+    )
+
+    def hold():
+        # FOR KEY SHARE: lets the task's count of attempts (an UPDATE) through and makes its
+        # SELECT ... FOR UPDATE SKIP LOCKED skip the row, as a fan-out that locked it between the two.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {AirDefenseNotification._meta.db_table} WHERE id = %s FOR KEY SHARE", [notification.pk]
+            )
+
+    written, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold_uncommitted, args=(hold, written, release))
+    holder.start()
+    try:
+        assert written.wait(10)
+        assert deliver_notifications([str(notification.pk)]) == 0  # skipped: held by the other transaction
+        time.sleep(0.5)
+    finally:
+        release.set()
+        holder.join(30)
+    wait_for(
+        lambda: AirDefenseNotification.objects.filter(pk=notification.pk, delivered_at__isnull=False).exists(),
+        timeout=15,
+        message="the held alert was not delivered after its lock was released",
+    )
