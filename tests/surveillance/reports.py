@@ -4,6 +4,9 @@ tests of classification (test_tracks.py) and of flight following (test_following
 import math
 
 from django.utils import timezone
+from rest_framework.test import APIClient
+
+from airspace.accounts.services import get_api_token
 
 REPORTS = "/api/v1/tracks/reports/"
 TRACKS = "/api/v1/tracks/"
@@ -29,3 +32,16 @@ def report(track="t-1", *, lon=CENTRE_LON, lat=CENTRE_LAT, altitude_m=60, at=Non
     if remote_id is not None:
         body["remote_id"] = remote_id
     return body
+
+
+def poster(user):
+    """A sensor's POST of reports with its API token: returns the results, asserting a 200."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {get_api_token(user=user).key}")
+
+    def post(*reports):
+        response = client.post(REPORTS, {"reports": list(reports)}, format="json")
+        assert response.status_code == 200, response.content
+        return response.json()["results"]
+
+    return post

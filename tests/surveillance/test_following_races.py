@@ -6,33 +6,19 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from airspace import roles
-from airspace.accounts.services import get_api_token
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.surveillance.following import follow_flights, note_sensor_heard
 from airspace.surveillance.models import Sensor, Track
 from permits.models import FlightPermit, State
 from tests.conftest import run_together
+from tests.surveillance.reports import poster
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-REPORTS = "/api/v1/tracks/reports/"
 # The permits' default square: ±0.005° around 44.30 E, 33.25 N; 0.0077° east is ~250 m outside it.
 INSIDE_LON, OUTSIDE_LON, LAT = 44.30, 44.3077, 33.25
-
-
-def poster(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {get_api_token(user=user).key}")
-
-    def post(*reports):
-        response = client.post(REPORTS, {"reports": list(reports)}, format="json")
-        assert response.status_code == 200, response.content
-        return response.json()["results"]
-
-    return post
 
 
 def report(track, *, seconds_ago=0, lon=INSIDE_LON, lat=LAT, remote_id=None):

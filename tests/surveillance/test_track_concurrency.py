@@ -7,25 +7,11 @@ from datetime import timedelta
 import pytest
 from django.db import connections, transaction
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from airspace.accounts.services import get_api_token
 from airspace.air_defense.models import AirDefenseNotification
 from airspace.surveillance.models import Track
 from tests.conftest import hold_uncommitted, run_together, someone_waits_for_a_lock
-from tests.surveillance.reports import REPORTS, report
-
-
-def poster(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {get_api_token(user=user).key}")
-
-    def post(*reports):
-        response = client.post(REPORTS, {"reports": list(reports)}, format="json")
-        assert response.status_code == 200, response.content
-        return response.json()["results"]
-
-    return post
+from tests.surveillance.reports import poster, report
 
 
 @pytest.mark.django_db(transaction=True)
