@@ -8,31 +8,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
-from rest_framework.test import APIClient
 
 from airspace import roles
-from airspace.accounts.services import get_api_token
 from airspace.surveillance.following import follow_flights
 from airspace.surveillance.models import Sensor
 from permits.models import FlightPermit, State
 from tests.conftest import PASSWORD, square
 from tests.fixtures_browser import screenshot
+from tests.surveillance.reports import poster
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-REPORTS = "/api/v1/tracks/reports/"
 PHONE = {"width": 390, "height": 844}
-
-
-def poster(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {get_api_token(user=user).key}")
-
-    def post(*reports):
-        response = client.post(REPORTS, {"reports": list(reports)}, format="json")
-        assert response.status_code == 200, response.content
-
-    return post
 
 
 def report(track, *, lon, lat, seconds_ago=0, remote_id=None):
